@@ -1,0 +1,9 @@
+/**
+ * hpa-kit: heterogeneous-preference alignment on TensorFlow.js.
+ *
+ * The one public entry point. Notebooks import it by package name (`import * as kit from 'hpa-kit'`).
+ * @packageDocumentation
+ */
+export * from './backend';
+export * from './random';
+export * from './frames';
