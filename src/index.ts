@@ -7,3 +7,4 @@
 export * from './backend';
 export * from './random';
 export * from './frames';
+export * from './runtime';
