@@ -8,3 +8,4 @@ export * from './backend';
 export * from './random';
 export * from './frames';
 export * from './runtime';
+export * from './display';

@@ -1,0 +1,110 @@
+/**
+ * Executes notebooks headless with Jupyter's nbclient and the tslab kernel, registered in a
+ * project-local Jupyter path (`.jupyter/`), so the user's own Jupyter setup is never changed.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ensureJupyterPython } from './system';
+
+/** Repository root. */
+export const ROOT = resolve(__dirname, '..');
+/** Where the kernel spec is installed: `{JUPYTER_PREFIX}/share/jupyter/kernels/tslab`. */
+export const JUPYTER_PREFIX = join(ROOT, '.jupyter');
+/** The folder to put on JUPYTER_PATH so Jupyter finds the project's tslab kernel. */
+export const JUPYTER_DATA = join(JUPYTER_PREFIX, 'share', 'jupyter');
+
+/** Registers the tslab kernel under `.jupyter/` with the Python that has Jupyter; returns that Python. */
+export function installKernel(): string {
+  const python = ensureJupyterPython();
+  const tslab = join(ROOT, 'node_modules', '.bin', 'tslab');
+  if (!existsSync(tslab)) throw new Error(`${tslab} is missing: run \`npm ci\` first`);
+  const r = spawnSync(tslab, ['install', `--python=${python}`, `--prefix=${JUPYTER_PREFIX}`, `--binary=${tslab}`], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`tslab install failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return python;
+}
+
+/** Resolves notebook names (`00_environment`, `00_environment.ipynb` or a path) to files; none means all in notebooks/. */
+export function resolveNotebooks(names: string[]): string[] {
+  const dir = join(ROOT, 'notebooks');
+  if (names.length === 0) {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.ipynb'))
+      .sort()
+      .map((f) => join(dir, f));
+  }
+  return names.map((name) => {
+    const candidates = [resolve(name), join(dir, name), join(dir, `${name}.ipynb`)];
+    const found = candidates.find((c) => c.endsWith('.ipynb') && existsSync(c));
+    if (!found) throw new Error(`notebook '${name}' not found (looked for ${candidates.join(', ')})`);
+    return found;
+  });
+}
+
+/** Outcome of executing one notebook. */
+export interface NotebookResult {
+  notebook: string;
+  output: string;
+  ok: boolean;
+  seconds: number;
+  /** When it failed: which cell and what error, in one line. */
+  failure?: string;
+}
+
+interface FailureReport {
+  cell_index: number | null;
+  code_cell_number: number | null;
+  first_line: string;
+  error_name: string;
+  error_value: string;
+}
+
+/**
+ * Executes one notebook with the kernel's working directory set to the notebook's folder and writes
+ * the executed copy to `outputDir` (or over the source when `inPlace`).
+ */
+export function executeNotebook(
+  python: string,
+  notebook: string,
+  opts: { outputDir: string; inPlace?: boolean; timeoutSeconds?: number; env?: NodeJS.ProcessEnv },
+): NotebookResult {
+  const output = opts.inPlace ? notebook : join(opts.outputDir, basename(notebook));
+  mkdirSync(dirname(output), { recursive: true });
+  const started = Date.now();
+  const r = spawnSync(
+    python,
+    [
+      join(ROOT, 'scripts', 'execute_notebook.py'),
+      notebook,
+      output,
+      '--kernel',
+      'tslab',
+      '--cwd',
+      dirname(notebook),
+      '--timeout',
+      String(opts.timeoutSeconds ?? 1800),
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ...opts.env, JUPYTER_PATH: [JUPYTER_DATA, process.env.JUPYTER_PATH].filter(Boolean).join(':') },
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  const seconds = (Date.now() - started) / 1000;
+  if (r.status === 0) return { notebook, output, ok: true, seconds };
+  const line = (r.stderr ?? '').split('\n').find((l) => l.startsWith('NOTEBOOK-FAILURE '));
+  let failure: string;
+  if (line) {
+    const f = JSON.parse(line.slice('NOTEBOOK-FAILURE '.length)) as FailureReport;
+    const where =
+      f.cell_index === null ? 'before any cell ran' : `cell ${f.cell_index} (code cell ${f.code_cell_number}: \`${f.first_line}\`)`;
+    const name = f.error_name.replace(/^<(.*)>$/, '$1');
+    const message = f.error_value.startsWith(name) ? f.error_value : `${name}: ${f.error_value}`;
+    failure = `${notebook} failed at ${where}: ${message}`;
+  } else {
+    failure = `${notebook} failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-15).join('\n')}`;
+  }
+  return { notebook, output, ok: false, seconds, failure };
+}
