@@ -9,3 +9,4 @@ export * from './random';
 export * from './frames';
 export * from './runtime';
 export * from './display';
+export * from './advantages';

@@ -23,7 +23,10 @@ export interface AdvantageResult {
   baselines: Float64Array;
   /** The scale each centred reward was divided by (1 where no scaling applies). */
   scales: Float64Array;
-  /** 1 where the sample's generation group has zero reward spread (all G rewards equal), else 0. */
+  /**
+   * 1 where the sample's generation group has zero reward spread, else 0: all G rewards equal, up to
+   * `ZERO_SPREAD_ULPS` units in the last place (so 0.1 + 0.2 and 0.3 count as equal), else 0.
+   */
   zeroStdGeneration: Uint8Array;
   /** 1 where an estimator fell back to another rule for this sample (e.g. P-GRPO warm-up), else 0. */
   fallback: Uint8Array;

@@ -1,0 +1,86 @@
+/**
+ * Checks shared by every estimator: the batch is well formed before any number is computed, and
+ * option objects carry only keys the estimator knows (a misspelt `scale_reward` is an error, not a
+ * silently ignored setting).
+ */
+import type { AdvantageInput, AdvantageResult } from './types';
+
+/**
+ * Validates one batch and returns its size.
+ *
+ * Throws when the batch is empty, when `generationGroups` or `preferenceGroups` has a different
+ * length from `rewards` (naming both lengths), when a reward is NaN or infinite (naming index and
+ * value), or when a preference group is not a non-empty string (naming the index).
+ *
+ * @param estimator - estimator name, prefixed to every message.
+ */
+export function validateInput(estimator: string, input: AdvantageInput): number {
+  if (input === null || typeof input !== 'object') {
+    throw new Error(`${estimator}: input must be an object with rewards, generationGroups and preferenceGroups`);
+  }
+  const { rewards, generationGroups, preferenceGroups } = input;
+  if (!(rewards instanceof Float64Array)) throw new Error(`${estimator}: rewards must be a Float64Array`);
+  if (!(generationGroups instanceof Int32Array)) throw new Error(`${estimator}: generationGroups must be an Int32Array`);
+  if (!Array.isArray(preferenceGroups)) throw new Error(`${estimator}: preferenceGroups must be an array of strings`);
+  const n = rewards.length;
+  if (n === 0) throw new Error(`${estimator}: rewards is empty; a batch needs at least one sample`);
+  if (generationGroups.length !== n) {
+    throw new Error(`${estimator}: generationGroups has length ${generationGroups.length} but rewards has length ${n}`);
+  }
+  if (preferenceGroups.length !== n) {
+    throw new Error(`${estimator}: preferenceGroups has length ${preferenceGroups.length} but rewards has length ${n}`);
+  }
+  for (let i = 0; i < n; i++) {
+    const r = rewards[i]!;
+    // `r - r` is NaN exactly for NaN and ±Infinity, so one comparison covers both in the hot loop.
+    if (r - r !== 0) throw new Error(`${estimator}: rewards[${i}] is ${r}; rewards must be finite`);
+  }
+  let previous: unknown = undefined;
+  for (let i = 0; i < n; i++) {
+    const p = preferenceGroups[i];
+    if (p === previous) continue;
+    if (typeof p !== 'string' || p.length === 0) {
+      throw new Error(`${estimator}: preferenceGroups[${i}] is ${JSON.stringify(p) ?? String(p)}; it must be a non-empty string`);
+    }
+    previous = p;
+  }
+  return n;
+}
+
+/** Allocates a result for `n` samples: zero advantages and baselines, unit scales, no flags. */
+export function emptyResult(n: number): AdvantageResult {
+  return {
+    advantages: new Float64Array(n),
+    baselines: new Float64Array(n),
+    scales: new Float64Array(n).fill(1),
+    zeroStdGeneration: new Uint8Array(n),
+    fallback: new Uint8Array(n),
+  };
+}
+
+/** Throws when `options` has a key outside `allowed`, naming it and listing the allowed keys. */
+export function checkOptionKeys(estimator: string, options: object | undefined, allowed: readonly string[]): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== 'object') throw new Error(`${estimator}: options must be an object`);
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      const known = allowed.length > 0 ? allowed.join(', ') : 'none';
+      throw new Error(`${estimator}: unknown option '${key}' (known options: ${known})`);
+    }
+  }
+}
+
+/** Validates an `epsilon` option: finite and >= 0, or > 0 when `positive`. Returns it or the default. */
+export function checkEpsilon(estimator: string, epsilon: number | undefined, fallback: number, positive: boolean): number {
+  if (epsilon === undefined) return fallback;
+  const ok = typeof epsilon === 'number' && Number.isFinite(epsilon) && (positive ? epsilon > 0 : epsilon >= 0);
+  if (!ok) throw new Error(`${estimator}: epsilon must be a finite number ${positive ? '> 0' : '>= 0'}, got ${epsilon}`);
+  return epsilon;
+}
+
+/** `setState` of a stateless estimator: accepts only `null` (what its `getState` returns). */
+export function expectNullState(estimator: string, state: unknown): void {
+  if (state !== null && state !== undefined) {
+    throw new Error(`${estimator}: this estimator is stateless; setState expects null, got ${typeof state}`);
+  }
+}
