@@ -1,13 +1,8 @@
 /**
  * Rich display in tslab notebooks, with a plain-text fallback everywhere else (scripts, tests).
  */
+import { dirname, join } from 'node:path';
 import type { DataFrame } from 'danfojs-node';
-
-/** True when running inside a tslab Jupyter kernel. */
-export function inNotebook(): boolean {
-  const main = require.main?.filename ?? process.argv[1] ?? '';
-  return /[\\/]tslab[\\/]/.test(main) || process.argv.includes('kernel') && /tslab/.test(process.argv.join(' '));
-}
 
 interface TslabDisplay {
   html(s: string): void;
@@ -15,11 +10,24 @@ interface TslabDisplay {
   raw(contentType: string, b: string | Uint8Array): unknown;
 }
 
-/** tslab's display object when in a kernel, else null. */
+/**
+ * The `display` of the tslab kernel this process runs in, or null outside a kernel. The kernel's own
+ * tslab copy is found through the module cache (its jupyter module holds the live output channel), so
+ * this works even when the kernel's tslab is not the copy this package would resolve.
+ */
 export function notebookDisplay(): TslabDisplay | null {
-  if (!inNotebook()) return null;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('tslab') as { display: TslabDisplay }).display;
+  for (const [path, mod] of Object.entries(require.cache)) {
+    if (!/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(path)) continue;
+    if ((mod?.exports as { lastWriteDisplayData?: unknown } | undefined)?.lastWriteDisplayData) {
+      return (require(join(dirname(path), 'public.js')) as { display: TslabDisplay }).display;
+    }
+  }
+  return null;
+}
+
+/** True when running inside a tslab Jupyter kernel. */
+export function inNotebook(): boolean {
+  return notebookDisplay() !== null;
 }
 
 function escapeHtml(text: string): string {

@@ -10,3 +10,7 @@ export * from './frames';
 export * from './runtime';
 export * from './display';
 export * from './advantages';
+export * from './analysis';
+export * from './figures';
+export * from './policy';
+export * from './trainer';
