@@ -1,0 +1,227 @@
+/**
+ * A categorical policy over K responses, conditioned on prompt features and a learned
+ * preference-group embedding through a small MLP.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../random';
+import type { Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from './types';
+import { assignData, glorotUniform, uniformValues, variablesToData } from './weights';
+
+/** Options of {@link CategoricalMLPPolicy}. */
+export interface CategoricalMLPOptions {
+  /** Number of responses K (at least 2). */
+  numResponses: number;
+  /** Preference-group names; each gets its own embedding. */
+  groups: readonly string[];
+  /** Length of the prompt feature vector F (default 0: the group embedding is the only input). */
+  featureDim?: number;
+  /** Group-embedding size E (default 8; 0 disables the embedding, then F must be positive). */
+  embeddingDim?: number;
+  /** Hidden-layer sizes (default `[32]`: one hidden layer; `[]` gives a linear policy). */
+  hiddenSizes?: readonly number[];
+  /** Hidden activation (default `relu`). */
+  activation?: 'relu' | 'tanh';
+  /** Seed of the weight initialisation (default 0). */
+  seed?: number;
+}
+
+interface Architecture {
+  numResponses: number;
+  groups: string[];
+  featureDim: number;
+  embeddingDim: number;
+  hiddenSizes: number[];
+  activation: 'relu' | 'tanh';
+}
+
+function positiveInt(value: number, name: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+function checkArchitecture(opts: CategoricalMLPOptions): Architecture {
+  const numResponses = positiveInt(opts.numResponses, 'numResponses', 2);
+  const featureDim = positiveInt(opts.featureDim ?? 0, 'featureDim', 0);
+  const embeddingDim = positiveInt(opts.embeddingDim ?? 8, 'embeddingDim', 0);
+  const hiddenSizes = [...(opts.hiddenSizes ?? [32])];
+  hiddenSizes.forEach((h, i) => positiveInt(h, `hiddenSizes[${i}]`, 1));
+  if (!Array.isArray(opts.groups) || opts.groups.length === 0) throw new Error('groups must list at least one preference group');
+  const groups = [...opts.groups];
+  const dup = groups.find((g, i) => groups.indexOf(g) !== i);
+  if (dup !== undefined) throw new Error(`groups lists '${dup}' twice`);
+  if (featureDim + embeddingDim === 0) throw new Error('featureDim + embeddingDim must be positive (the MLP needs an input)');
+  const activation = opts.activation ?? 'relu';
+  if (activation !== 'relu' && activation !== 'tanh') throw new Error(`activation must be 'relu' or 'tanh', got '${activation}'`);
+  return { numResponses, groups, featureDim, embeddingDim, hiddenSizes, activation };
+}
+
+/**
+ * Categorical MLP policy: `logits = MLP([features, embedding[group]])`, one "token" per response.
+ *
+ * Weights are Glorot-uniform (embeddings U(-0.05, 0.05), biases 0), drawn from the kit's {@link Rng}
+ * so that a seed fixes the initial policy on every backend.
+ */
+export class CategoricalMLPPolicy implements Policy {
+  readonly groups: readonly string[];
+  readonly featureDim: number;
+  readonly vocabSize: number;
+  readonly maxLength = 1;
+  private readonly arch: Architecture;
+  private readonly groupIndex: Map<string, number>;
+  private readonly vars: tf.Variable[];
+  private readonly names: string[];
+  /** Layer weights and biases, input to output. */
+  private readonly layers: { w: tf.Variable; b: tf.Variable }[];
+  private readonly embedding: tf.Variable | null;
+
+  constructor(options: CategoricalMLPOptions) {
+    const arch = checkArchitecture(options);
+    this.arch = arch;
+    this.groups = arch.groups;
+    this.featureDim = arch.featureDim;
+    this.vocabSize = arch.numResponses;
+    this.groupIndex = new Map(arch.groups.map((g, i) => [g, i]));
+    const rng = new Rng(options.seed ?? 0);
+    this.vars = [];
+    this.names = [];
+    const add = (name: string, values: Float32Array, shape: number[]) => {
+      // tidy frees the initial tensor; the variable keeps its own reference to the data.
+      const v = tf.tidy(() => tf.variable(tf.tensor(values, shape, 'float32'), true));
+      this.vars.push(v);
+      this.names.push(name);
+      return v;
+    };
+    this.embedding =
+      arch.embeddingDim > 0
+        ? add('embedding', uniformValues(rng, arch.groups.length * arch.embeddingDim, 0.05), [arch.groups.length, arch.embeddingDim])
+        : null;
+    const sizes = [arch.featureDim + arch.embeddingDim, ...arch.hiddenSizes, arch.numResponses];
+    this.layers = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const fanIn = sizes[l]!;
+      const fanOut = sizes[l + 1]!;
+      const w = add(`dense${l}/kernel`, glorotUniform(rng, fanIn, fanOut), [fanIn, fanOut]);
+      const b = add(`dense${l}/bias`, new Float32Array(fanOut), [fanOut]);
+      this.layers.push({ w, b });
+    }
+  }
+
+  /** Index of each context's preference group; unknown groups are an error naming the group. */
+  private groupIds(contexts: PolicyContexts): Int32Array {
+    const ids = new Int32Array(contexts.size);
+    if (contexts.groups.length !== contexts.size) {
+      throw new Error(`contexts.groups has ${contexts.groups.length} entries, expected contexts.size = ${contexts.size}`);
+    }
+    for (let i = 0; i < contexts.size; i++) {
+      const id = this.groupIndex.get(contexts.groups[i]!);
+      if (id === undefined) {
+        throw new Error(`unknown preference group '${contexts.groups[i]}' (context ${i}); the policy knows: ${this.groups.join(', ')}`);
+      }
+      ids[i] = id;
+    }
+    return ids;
+  }
+
+  private checkFeatures(contexts: PolicyContexts): void {
+    if (contexts.features.length !== contexts.size * this.featureDim) {
+      throw new Error(
+        `contexts.features has ${contexts.features.length} values, expected size * featureDim = ${contexts.size} * ${this.featureDim}`,
+      );
+    }
+  }
+
+  /** Logits `[P, K]` at temperature 1 for a batch of contexts (call inside a tidy). */
+  private logits(contexts: PolicyContexts): tf.Tensor2D {
+    this.checkFeatures(contexts);
+    const ids = this.groupIds(contexts);
+    const parts: tf.Tensor2D[] = [];
+    if (this.featureDim > 0) parts.push(tf.tensor2d(contexts.features, [contexts.size, this.featureDim], 'float32'));
+    if (this.embedding !== null) {
+      // One-hot times table instead of tf.gather: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
+      const oneHot = tf.oneHot(tf.tensor1d(ids, 'int32'), this.groups.length) as tf.Tensor2D;
+      parts.push(tf.matMul(tf.cast(oneHot, 'float32'), this.embedding as tf.Tensor2D));
+    }
+    let h: tf.Tensor2D = parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
+    this.layers.forEach(({ w, b }, l) => {
+      h = tf.add(tf.matMul(h, w as tf.Tensor2D), b);
+      if (l + 1 < this.layers.length) h = this.arch.activation === 'relu' ? tf.relu(h) : tf.tanh(h);
+    });
+    return h;
+  }
+
+  /** Log-probabilities `[P, K]` of the responses at `temperature` (call inside a tidy). */
+  private logProbsAt(contexts: PolicyContexts, temperature: number): tf.Tensor2D {
+    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a positive number, got ${temperature}`);
+    const logits = this.logits(contexts);
+    return tf.logSoftmax(temperature === 1 ? logits : tf.div<tf.Tensor2D>(logits, temperature));
+  }
+
+  /** Response probabilities per context, as plain arrays `[P][K]` (one read-back; for analysis and figures). */
+  responseProbabilities(contexts: PolicyContexts, temperature = 1): number[][] {
+    const flat = tf.tidy(() => tf.exp(this.logProbsAt(contexts, temperature)).dataSync());
+    const K = this.vocabSize;
+    return Array.from({ length: contexts.size }, (_, p) => Array.from(flat.subarray(p * K, (p + 1) * K)));
+  }
+
+  sample(contexts: PolicyContexts, perContext: number, temperature: number, rng: Rng): SampledResponses {
+    positiveInt(perContext, 'perContext', 1);
+    const K = this.vocabSize;
+    const logp = tf.tidy(() => this.logProbsAt(contexts, temperature).dataSync() as Float32Array);
+    const rows = contexts.size * perContext;
+    const tokens = new Int32Array(rows);
+    const logProbs = new Float32Array(rows);
+    const probs = new Float64Array(K);
+    for (let p = 0; p < contexts.size; p++) {
+      for (let k = 0; k < K; k++) probs[k] = Math.exp(logp[p * K + k]!);
+      for (let g = 0; g < perContext; g++) {
+        const token = rng.categorical(probs);
+        tokens[p * perContext + g] = token;
+        logProbs[p * perContext + g] = logp[p * K + token]!;
+      }
+    }
+    return { rows, length: 1, tokens, mask: new Float32Array(rows).fill(1), logProbs };
+  }
+
+  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number): TokenEvaluation {
+    const [rows, length] = tokens.shape;
+    if (tokens.dtype !== 'int32') throw new Error(`tokens must be an int32 tensor, got ${tokens.dtype}`);
+    if (length !== 1) throw new Error(`a categorical policy scores responses of length 1, got tokens of shape [${tokens.shape}]`);
+    if (contexts.size === 0 || rows % contexts.size !== 0) {
+      throw new Error(`tokens has ${rows} rows, not a multiple of the ${contexts.size} contexts`);
+    }
+    const perContext = rows / contexts.size;
+    return tf.tidy(() => {
+      const logp = this.logProbsAt(contexts, temperature); // [P, K]
+      // Pick each row's token by a one-hot product broadcast over the G rows of a context: no gather of [N, K] rows.
+      const oneHot = tf.oneHot(tf.reshape(tokens, [contexts.size, perContext]) as tf.Tensor2D, this.vocabSize); // [P, G, K]
+      const picked = tf.sum(tf.mul(oneHot, tf.expandDims(logp, 1)), 2); // [P, G]
+      const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)); // [P]
+      return {
+        logProbs: tf.reshape(picked, [rows, 1]) as tf.Tensor2D,
+        entropy: tf.reshape(tf.tile(tf.expandDims(entropy, 1), [1, perContext]), [rows, 1]) as tf.Tensor2D,
+      };
+    });
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return [...this.vars];
+  }
+
+  clone(): CategoricalMLPPolicy {
+    const copy = new CategoricalMLPPolicy({ ...this.arch });
+    copy.vars.forEach((v, i) => v.assign(this.vars[i]!));
+    return copy;
+  }
+
+  getWeights(): WeightData[] {
+    return variablesToData(this.vars, this.names);
+  }
+
+  setWeights(weights: readonly WeightData[]): void {
+    assignData(this.vars, this.names, weights, 'CategoricalMLPPolicy.setWeights');
+  }
+
+  dispose(): void {
+    this.vars.forEach((v) => v.dispose());
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The policy interface shared by categorical (one-token) policies and, later, token-sequence
+ * policies (a tiny language model).
+ *
+ * A response is a row of `T` token ids plus a padding mask; a categorical policy has `T = 1` and
+ * its "token" is the chosen response. Rows are grouped by context: a batch of `P` contexts with
+ * `G` responses each has `N = P * G` rows, and rows `p*G .. p*G+G-1` belong to context `p`.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../random';
+
+/** A batch of `size` contexts (prompts) the policy conditions on. */
+export interface PolicyContexts {
+  /** Number of contexts. */
+  size: number;
+  /** Prompt features, row-major `[size, featureDim]` (empty when `featureDim` is 0). */
+  features: Float32Array;
+  /** Preference group of each context (length `size`). */
+  groups: readonly string[];
+}
+
+/** Responses drawn by {@link Policy.sample}: row-major `[rows, length]` arrays. */
+export interface SampledResponses {
+  /** Number of rows `N` (contexts times responses per context). */
+  rows: number;
+  /** Tokens per row `T` (1 for a categorical policy). */
+  length: number;
+  /** Token ids; padding positions hold 0. */
+  tokens: Int32Array;
+  /** 1 for a real token, 0 for padding. */
+  mask: Float32Array;
+  /** Log-probability of each token under the sampling distribution (the "old" log-probs); 0 at padding. */
+  logProbs: Float32Array;
+}
+
+/** Per-token log-probabilities and entropies of given responses (both `[N, T]`). */
+export interface TokenEvaluation {
+  /** Differentiable log-probability of each given token. */
+  logProbs: tf.Tensor2D;
+  /** Entropy of the policy's next-token distribution at each position. */
+  entropy: tf.Tensor2D;
+}
+
+/** One weight array as plain numbers, for JSON checkpoints. */
+export interface WeightData {
+  name: string;
+  shape: number[];
+  values: number[];
+}
+
+/** A stochastic policy that can be sampled, scored and trained. */
+export interface Policy {
+  /** Preference groups the policy knows (it has one embedding per group). */
+  readonly groups: readonly string[];
+  /** Length of a prompt's feature vector (may be 0). */
+  readonly featureDim: number;
+  /** Number of distinct tokens (responses, for a categorical policy). */
+  readonly vocabSize: number;
+  /** Maximum response length `T` (1 for a categorical policy). */
+  readonly maxLength: number;
+
+  /**
+   * Draws `perContext` responses for each context at `temperature`, using `rng` only (the
+   * probabilities are read from the device once per call), so equal seeds give equal samples.
+   */
+  sample(contexts: PolicyContexts, perContext: number, temperature: number, rng: Rng): SampledResponses;
+
+  /**
+   * Per-token log-probabilities (differentiable w.r.t. {@link Policy.trainableVariables}) and
+   * entropies of the given responses. `tokens` is int32 `[N, T]` with `N` a multiple of
+   * `contexts.size`, rows grouped by context as described in the module comment. Padding
+   * positions get values too; callers mask them.
+   */
+  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number): TokenEvaluation;
+
+  /** The variables an optimiser updates. */
+  trainableVariables(): tf.Variable[];
+  /** An independent copy with equal weights (e.g. the frozen reference policy). */
+  clone(): Policy;
+  /** The weights as plain arrays, in {@link Policy.trainableVariables} order. */
+  getWeights(): WeightData[];
+  /** Restores weights returned by {@link Policy.getWeights}; names and shapes must match. */
+  setWeights(weights: readonly WeightData[]): void;
+  /** Frees the policy's variables. */
+  dispose(): void;
+}

@@ -1,0 +1,17 @@
+/**
+ * The GRPO trainer (P-GRPO is the same trainer with the `pgrpo` estimator), its loss, optimiser,
+ * tasks and metrics.
+ */
+export { GRPOTrainer, createPGRPOTrainer } from './grpo';
+export type { GRPOCheckpoint, TrainOptions } from './grpo';
+export type { GRPOConfig, ResolvedGRPOConfig, AdvantageChoice } from './config';
+export { resolveConfig } from './config';
+export { grpoLoss, k3KL, LOSS_TYPES } from './loss';
+export type { LossType, GRPOLossConfig, GRPOLossInput, GRPOLossOutput } from './loss';
+export { Adam } from './adam';
+export { clipByGlobalNorm } from './clip';
+export type { AdamOptions, AdamState } from './adam';
+export { tableTask } from './task';
+export type { Task, Prompt, Response, RewardFunction, TableTaskOptions } from './task';
+export { stepMetrics, TOKEN_STATS } from './metrics';
+export type { StepSamples } from './metrics';
