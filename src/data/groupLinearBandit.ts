@@ -1,0 +1,216 @@
+/**
+ * The group linear bandit of the synthetic experiments in Group Robust Preference Optimization
+ * (Ramesh et al., arXiv 2405.20304): two groups of labellers who score the same actions with
+ * different linear reward parameters, and pairwise preference data drawn from them.
+ *
+ * Setting (as in the paper and its public bandit code):
+ * - state s drawn uniformly from [0, 1]^2; 8 actions; 2 groups;
+ * - true rewards r_g(s, a) = theta_g . phi(s, a) with theta_1 = (1, 3, 1, 3) and theta_2 = (3, 1, 3, 1);
+ * - each pair shows two distinct actions drawn uniformly at random for one state; the chosen one is the
+ *   action with the higher true reward of the pair's group (deterministic), or, with
+ *   `preference: 'bradley_terry'`, is drawn with P(a preferred to b) = sigmoid(r_g(s, a) - r_g(s, b)).
+ *
+ * Feature map (the kit's choice, documented in {@link banditFeatures}): the paper only says phi is a
+ * feature map of state and action; the kit uses the map of the authors' public bandit code
+ * (feature type `same`), which does not depend on the group:
+ *   phi(s, a) = [ c(a) cos(pi s0), sin(pi s0) / c(a), c(a) cos(pi s1), sin(pi s1) / c(a) ],  c(a) = 1 + a / A.
+ * With this map neither theta_1 nor theta_2 can be matched by one policy parameter for both groups,
+ * which is what makes the worst group matter.
+ */
+import { DataFrame } from 'danfojs-node';
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../random';
+
+/** Number of state coordinates. */
+export const BANDIT_STATE_DIM = 2;
+/** Length of the feature vector phi(s, a). */
+export const BANDIT_FEATURE_DIM = 4;
+/** Default number of actions. */
+export const BANDIT_NUM_ACTIONS = 8;
+/** True reward parameters of the two groups, as in the paper: theta_1 = (1,3,1,3), theta_2 = (3,1,3,1). */
+export const BANDIT_TRUE_THETAS: readonly (readonly number[])[] = [
+  [1, 3, 1, 3],
+  [3, 1, 3, 1],
+];
+/** Group names used in frames and metrics, in group-index order. */
+export const BANDIT_GROUP_NAMES: readonly string[] = ['group_1', 'group_2'];
+
+/** Pairwise preference data over several groups, as plain arrays with one entry per pair. */
+export interface PairwiseGroupData {
+  /** State of each pair (here two coordinates in [0, 1]). */
+  states: number[][];
+  /** Index of the preferred action. */
+  chosen: number[];
+  /** Index of the other action. */
+  rejected: number[];
+  /** Group index of the labeller, into `group_names`. */
+  groups: number[];
+  /** Name of each group, in index order. */
+  group_names: string[];
+  /** Number of actions the indices refer to. */
+  num_actions: number;
+}
+
+/** Options for {@link generateGroupLinearBandit}. */
+export interface GroupLinearBanditOptions {
+  /** Seed of the kit's {@link Rng}; equal seeds give identical data. */
+  seed: number;
+  /** `even`: 150/150 training pairs; `uneven`: 60/240 (group_1 is the minority). Ignored when `group_counts` is given. */
+  split?: 'even' | 'uneven';
+  /** Training pairs per group, overriding `split`. */
+  group_counts?: number[];
+  /** Validation pairs per group (balanced so that every group's validation loss is equally precise). Default 200. */
+  val_pairs_per_group?: number;
+  /** How the chosen action is picked: higher true reward (`deterministic`, default) or Bradley-Terry sampling. */
+  preference?: 'deterministic' | 'bradley_terry';
+  /** Number of actions (default 8). */
+  num_actions?: number;
+  /** True reward parameter per group (default {@link BANDIT_TRUE_THETAS}); each of length 4. */
+  true_thetas?: readonly (readonly number[])[];
+}
+
+/** A generated bandit problem: training and validation pairs plus the truth needed to score policies. */
+export interface GroupLinearBandit {
+  train: PairwiseGroupData;
+  val: PairwiseGroupData;
+  true_thetas: number[][];
+  num_actions: number;
+}
+
+/** Training pairs per group for the named splits (300 pairs in all). */
+export const BANDIT_SPLITS: Record<'even' | 'uneven', number[]> = { even: [150, 150], uneven: [60, 240] };
+
+function actionScale(action: number, numActions: number): number {
+  return 1 + action / numActions;
+}
+
+/**
+ * The feature map phi(s, a) in R^4 (the kit's choice, taken from the authors' public bandit code):
+ * `[c cos(pi s0), sin(pi s0) / c, c cos(pi s1), sin(pi s1) / c]` with `c = 1 + a / num_actions`.
+ */
+export function banditFeatures(state: readonly number[], action: number, numActions = BANDIT_NUM_ACTIONS): number[] {
+  if (state.length !== BANDIT_STATE_DIM) throw new Error(`state must have ${BANDIT_STATE_DIM} coordinates, got ${state.length}`);
+  if (!Number.isInteger(action) || action < 0 || action >= numActions) {
+    throw new Error(`action must be an integer in [0, ${numActions}), got ${action}`);
+  }
+  const c = actionScale(action, numActions);
+  const [s0, s1] = state as [number, number];
+  return [c * Math.cos(Math.PI * s0), Math.sin(Math.PI * s0) / c, c * Math.cos(Math.PI * s1), Math.sin(Math.PI * s1) / c];
+}
+
+/** phi(s, a) for every state and action as a tensor of shape [n, num_actions, 4] (same map as {@link banditFeatures}). */
+export function banditFeatureTensor(states: tf.Tensor2D, numActions = BANDIT_NUM_ACTIONS): tf.Tensor3D {
+  return tf.tidy(() => {
+    const c = tf.add(1, tf.div(tf.range(0, numActions, 1, 'float32'), numActions)).reshape([1, numActions]);
+    const angle = tf.mul(states, Math.PI);
+    const cosS = tf.cos(angle);
+    const sinS = tf.sin(angle);
+    const col = (t: tf.Tensor, j: number) => t.slice([0, j], [-1, 1]);
+    const f0 = tf.mul(col(cosS, 0), c);
+    const f1 = tf.div(col(sinS, 0), c);
+    const f2 = tf.mul(col(cosS, 1), c);
+    const f3 = tf.div(col(sinS, 1), c);
+    return tf.stack([f0, f1, f2, f3], 2) as tf.Tensor3D;
+  });
+}
+
+/** True reward r(s, a) = theta . phi(s, a). */
+export function banditReward(state: readonly number[], action: number, theta: readonly number[], numActions = BANDIT_NUM_ACTIONS): number {
+  if (theta.length !== BANDIT_FEATURE_DIM) throw new Error(`theta must have ${BANDIT_FEATURE_DIM} entries, got ${theta.length}`);
+  const phi = banditFeatures(state, action, numActions);
+  let r = 0;
+  for (let k = 0; k < phi.length; k++) r += phi[k]! * theta[k]!;
+  return r;
+}
+
+function checkCounts(counts: readonly number[], name: string, numGroups: number): void {
+  if (counts.length !== numGroups) throw new Error(`${name} must have one count per group (${numGroups}), got ${counts.length}`);
+  counts.forEach((n, g) => {
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name}[${g}] must be a positive integer, got ${n}`);
+  });
+}
+
+function samplePairs(
+  rng: Rng,
+  counts: readonly number[],
+  thetas: readonly (readonly number[])[],
+  numActions: number,
+  preference: 'deterministic' | 'bradley_terry',
+  groupNames: string[],
+): PairwiseGroupData {
+  const groups: number[] = [];
+  counts.forEach((n, g) => {
+    for (let i = 0; i < n; i++) groups.push(g);
+  });
+  rng.shuffle(groups); // interleave the groups so that data order carries no group information
+  const states: number[][] = [];
+  const chosen: number[] = [];
+  const rejected: number[] = [];
+  for (const g of groups) {
+    const state = [rng.uniform(), rng.uniform()];
+    const a = rng.int(numActions);
+    let b = rng.int(numActions - 1);
+    if (b >= a) b += 1; // two distinct actions, uniformly over ordered pairs
+    const margin = banditReward(state, a, thetas[g]!, numActions) - banditReward(state, b, thetas[g]!, numActions);
+    // Ties (probability zero) go to the first action drawn.
+    const aWins = preference === 'deterministic' ? margin >= 0 : rng.uniform() < 1 / (1 + Math.exp(-margin));
+    states.push(state);
+    chosen.push(aWins ? a : b);
+    rejected.push(aWins ? b : a);
+  }
+  return { states, chosen, rejected, groups, group_names: groupNames, num_actions: numActions };
+}
+
+/**
+ * Draws a training set and a validation set of preference pairs from the group linear bandit.
+ * Everything is drawn from one {@link Rng} seeded with `seed`, so a seed fixes the data exactly.
+ */
+export function generateGroupLinearBandit(options: GroupLinearBanditOptions): GroupLinearBandit {
+  const numActions = options.num_actions ?? BANDIT_NUM_ACTIONS;
+  if (!Number.isInteger(numActions) || numActions < 2) throw new Error(`num_actions must be an integer >= 2, got ${numActions}`);
+  const thetas = (options.true_thetas ?? BANDIT_TRUE_THETAS).map((t) => [...t]);
+  thetas.forEach((t, g) => {
+    if (t.length !== BANDIT_FEATURE_DIM || t.some((x) => !Number.isFinite(x))) {
+      throw new Error(`true_thetas[${g}] must be ${BANDIT_FEATURE_DIM} finite numbers`);
+    }
+  });
+  const numGroups = thetas.length;
+  const split = options.split ?? 'even';
+  if (options.group_counts === undefined && !(split in BANDIT_SPLITS)) throw new Error(`split must be 'even' or 'uneven', got '${split}'`);
+  const trainCounts = options.group_counts ?? BANDIT_SPLITS[split];
+  checkCounts(trainCounts, 'group_counts', numGroups);
+  const valPerGroup = options.val_pairs_per_group ?? 200;
+  checkCounts(new Array<number>(numGroups).fill(valPerGroup), 'val_pairs_per_group', numGroups);
+  const preference = options.preference ?? 'deterministic';
+  if (preference !== 'deterministic' && preference !== 'bradley_terry') {
+    throw new Error(`preference must be 'deterministic' or 'bradley_terry', got '${preference}'`);
+  }
+  const groupNames = numGroups === BANDIT_GROUP_NAMES.length ? [...BANDIT_GROUP_NAMES] : thetas.map((_, g) => `group_${g + 1}`);
+  const rng = new Rng(options.seed);
+  const train = samplePairs(rng, trainCounts, thetas, numActions, preference, groupNames);
+  const val = samplePairs(rng, new Array<number>(numGroups).fill(valPerGroup), thetas, numActions, preference, groupNames);
+  return { train, val, true_thetas: thetas, num_actions: numActions };
+}
+
+/** Formats a state as the prompt string of the pairwise frame, e.g. `0.12,0.80` (full precision). */
+export function stateToPrompt(state: readonly number[]): string {
+  return state.join(',');
+}
+
+/**
+ * The pairs as a pairwise danfojs DataFrame with columns prompt_id, prompt (the state as `s0,s1`),
+ * group (its name), chosen and rejected (action indices).
+ */
+export function pairsToFrame(data: PairwiseGroupData): DataFrame {
+  const n = data.states.length;
+  return new DataFrame(
+    {
+      prompt_id: Array.from({ length: n }, (_, i) => i),
+      prompt: data.states.map(stateToPrompt),
+      group: data.groups.map((g) => data.group_names[g]!),
+      chosen: [...data.chosen],
+      rejected: [...data.rejected],
+    },
+    { columns: ['prompt_id', 'prompt', 'group', 'chosen', 'rejected'] },
+  );
+}
