@@ -14,3 +14,5 @@ export * from './analysis';
 export * from './figures';
 export * from './policy';
 export * from './trainer';
+export * from './data';
+export * from './experiments';

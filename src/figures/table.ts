@@ -34,7 +34,7 @@ function csvField(v: unknown): string {
 }
 
 /** CSV text of the rows: header from the union of keys, numbers at full precision, missing cells empty. */
-export function toCsv(rows: readonly Record<string, unknown>[]): string {
+export function recordsToCsv(rows: readonly Record<string, unknown>[]): string {
   const cols = columnsOf(rows);
   return [cols.map(csvField).join(','), ...rows.map((r) => cols.map((c) => csvField(r[c])).join(','))].join('\n') + '\n';
 }
@@ -62,7 +62,7 @@ export function saveTable(rows: readonly Record<string, unknown>[] | DataFrame, 
   if (records.length === 0) throw new Error(`saveTable(${name}): rows is empty`);
   const stem = outputStem(opts.dir ?? figuresDir(), name);
   const paths = { csv: `${stem}.csv`, md: `${stem}.md` };
-  writeFileSync(paths.csv, toCsv(records));
+  writeFileSync(paths.csv, recordsToCsv(records));
   writeFileSync(paths.md, toMarkdown(records, opts.digits ?? 4));
   return paths;
 }

@@ -1,0 +1,148 @@
+/**
+ * Experiment runner CLI.
+ *
+ * ```
+ * tsx scripts/experiment.ts list [--module PATH]...
+ * tsx scripts/experiment.ts run NAME [--shard i/n] [--workers k] [--force] [--smoke|--full]
+ *                                    [--continue-on-error] [--cache-dir DIR] [--module PATH]...
+ * tsx scripts/experiment.ts status NAME [--smoke|--full] [--cache-dir DIR] [--module PATH]...
+ * tsx scripts/experiment.ts merge NAME [--out results.csv] [--smoke|--full] [--cache-dir DIR] [--module PATH]...
+ * ```
+ * Experiments come from the modules named by `--module` (repeatable), else from the kit's experiment
+ * library (src/experiments/library/index.ts) when it exists. `--shard i/n` is 0-based: i in [0, n).
+ * Slurm array: `--array=0-7` and `run NAME --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`;
+ * Kubernetes indexed Job: `run NAME --shard $JOB_COMPLETION_INDEX/<completions>`. All shards must
+ * share the cache directory (`--cache-dir` or `HPA_CACHE_DIR`); `merge` then reads every cell and
+ * lists the missing ones if a shard did not finish.
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { toCsv } from '../src/data/csv';
+import {
+  CellFailedError,
+  experimentStatus,
+  listExperiments,
+  loadExperimentLibrary,
+  mergeExperiment,
+  planExperiment,
+  recordColumns,
+  registerExperimentModule,
+  runExperiment,
+} from '../src/experiments';
+import type { MetricRecord } from '../src/frames';
+
+interface Args {
+  command: string;
+  name?: string;
+  modules: string[];
+  shard?: string;
+  workers?: number;
+  force: boolean;
+  continueOnError: boolean;
+  cacheDir?: string;
+  out?: string;
+}
+
+const USAGE = 'usage: experiment.ts list | run NAME [--shard i/n] [--workers k] [--force] [--smoke|--full] [--continue-on-error] | status NAME | merge NAME [--out file.csv]; options for all: [--module PATH]... [--cache-dir DIR]';
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { command: '', modules: [], force: false, continueOnError: false };
+  const positional: string[] = [];
+  const value = (i: number, flag: string) => {
+    const v = argv[i];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value\n${USAGE}`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--smoke') process.env.HPA_SMOKE = '1';
+    else if (a === '--full') process.env.HPA_SMOKE = '0';
+    else if (a === '--force') args.force = true;
+    else if (a === '--continue-on-error') args.continueOnError = true;
+    else if (a === '--module') args.modules.push(value(++i, a));
+    else if (a === '--shard') args.shard = value(++i, a);
+    else if (a === '--cache-dir') args.cacheDir = value(++i, a);
+    else if (a === '--out') args.out = value(++i, a);
+    else if (a === '--workers') {
+      const text = value(++i, a);
+      const k = Number(text);
+      if (!Number.isInteger(k) || k < 1) throw new Error(`--workers must be a positive integer, got '${text}'`);
+      args.workers = k;
+    } else if (a.startsWith('--')) throw new Error(`unknown option ${a}\n${USAGE}`);
+    else positional.push(a);
+  }
+  args.command = positional[0] ?? '';
+  args.name = positional[1];
+  if (positional.length > 2) throw new Error(`unexpected argument '${positional[2]}'\n${USAGE}`);
+  return args;
+}
+
+function loadModules(args: Args): void {
+  if (args.modules.length === 0) loadExperimentLibrary();
+  for (const m of args.modules) registerExperimentModule(resolve(m));
+}
+
+function requireName(args: Args): string {
+  if (!args.name) throw new Error(`${args.command} needs an experiment NAME\n${USAGE}`);
+  return args.name;
+}
+
+function toCsvText(records: readonly MetricRecord[]): string {
+  const columns = recordColumns(records);
+  return toCsv(columns, records.map((r) => columns.map((c) => r[c] ?? '')));
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  switch (args.command) {
+    case 'list': {
+      loadModules(args);
+      const experiments = listExperiments();
+      if (experiments.length === 0) console.log('no experiments registered');
+      for (const e of experiments) {
+        const plan = planExperiment(e);
+        const sweep = e.sweep ? `, ${e.sweep.name} in [${e.sweep.values.join(', ')}]` : '';
+        console.log(`${e.name} (version ${e.version}): methods [${e.methods.join(', ')}], seeds [${plan.seeds.join(', ')}]${sweep}: ${plan.cells.length} cells in ${plan.mode} mode`);
+      }
+      return;
+    }
+    case 'run': {
+      loadModules(args);
+      const result = await runExperiment(requireName(args), {
+        shard: args.shard,
+        workers: args.workers,
+        force: args.force,
+        continueOnError: args.continueOnError,
+        cacheDir: args.cacheDir,
+      });
+      const cached = result.cells.filter((c) => c.cached).length;
+      console.log(`${result.experiment} (${result.mode}${args.shard ? `, shard ${args.shard}` : ''}): ${result.cells.length} cells (${result.cells.length - cached} ran, ${cached} cached), ${result.records.length} records`);
+      return;
+    }
+    case 'status': {
+      loadModules(args);
+      const status = experimentStatus(requireName(args), { cacheDir: args.cacheDir });
+      console.log(`${status.plan.definition.name} (${status.plan.mode}): ${status.cached.length} of ${status.plan.cells.length} cells cached in ${status.cacheRoot}`);
+      for (const c of status.missing) console.log(`  missing #${c.index} (${c.label})`);
+      return;
+    }
+    case 'merge': {
+      loadModules(args);
+      const result = mergeExperiment(requireName(args), { cacheDir: args.cacheDir });
+      if (args.out === '-') process.stdout.write(toCsvText(result.records));
+      else if (args.out) {
+        writeFileSync(resolve(args.out), toCsvText(result.records));
+        console.log(`${result.experiment} (${result.mode}): ${result.cells.length} cells, ${result.records.length} records written to ${resolve(args.out)}`);
+      } else console.log(`${result.experiment} (${result.mode}): all ${result.cells.length} cells cached, ${result.records.length} records (write them with --out file.csv)`);
+      return;
+    }
+    default:
+      throw new Error(args.command ? `unknown command '${args.command}'\n${USAGE}` : USAGE);
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof CellFailedError && err.stack) console.error(err.stack);
+  else console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});

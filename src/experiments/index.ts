@@ -1,0 +1,44 @@
+/**
+ * The experiment runner: methods x seeds x sweep values, cached on disk, run in parallel worker
+ * processes or as shards of a cluster job array.
+ *
+ * ```ts
+ * registerExperiment(defineExperiment({ name: 'toy', version: 1, methods: ['grpo', 'pgrpo'], seeds: [0, 1], config: {}, run }));
+ * const result = await runExperiment('toy', { workers: 2 });
+ * showFrame(result.frame());
+ * ```
+ * @packageDocumentation
+ */
+export type {
+  BySize,
+  CellOutcome,
+  ExperimentCell,
+  ExperimentDefinition,
+  ExperimentPlan,
+  ExperimentProgress,
+  ExperimentSpec,
+  JsonValue,
+  PlannedCell,
+  ProgressCallback,
+  RunCell,
+  RunMode,
+  SweepValue,
+} from './types';
+export { RESERVED_COLUMNS, cellKey, currentMode, defineExperiment, planExperiment } from './define';
+export { canonicalJson, hashJson } from './canonical';
+export { cellLabel, enumerateCells, parseShard, selectShard, type Shard } from './cells';
+export {
+  experimentModuleOf,
+  experimentModules,
+  getExperiment,
+  libraryModulePath,
+  listExperiments,
+  loadExperimentLibrary,
+  registerExperiment,
+  registerExperimentModule,
+} from './registry';
+export { CACHE_ENV, cellCacheFile, experimentCacheRoot, readCachedCell, type CachedCell } from './cache';
+export { experimentFrame, recordColumns } from './frame';
+export { CellFailedError, ExperimentFailedError, type CellRef } from './errors';
+export { autoProgress, formatProgress, notebookProgress, progressHtml, terminalProgress, type ProgressStream, type TerminalProgressOptions } from './progress';
+export { experimentStatus, mergeExperiment, runExperiment, type ExperimentResult, type ExperimentStatus, type RunOptions } from './runner';

@@ -1,0 +1,201 @@
+/**
+ * Running experiments: every cell (or one shard of them) from the cache or freshly computed, in
+ * this process or in worker processes, and merging the cells of a sharded run.
+ *
+ * Cluster job arrays: give every task the same cache directory (`HPA_CACHE_DIR` or `--cache-dir`
+ * on a shared file system) and its own shard, then merge once all tasks finished.
+ * - Slurm: `sbatch --array=0-7 job.sh` with
+ *   `tsx scripts/experiment.ts run NAME --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
+ *   (array indices must start at 0), then `tsx scripts/experiment.ts merge NAME --out results.csv`
+ *   (e.g. in a job submitted with `--dependency=afterok:<array job id>`).
+ * - Kubernetes indexed Job (`completionMode: Indexed`, `completions: 8`, a shared volume mounted as
+ *   the cache): `tsx scripts/experiment.ts run NAME --shard $JOB_COMPLETION_INDEX/8`, then merge.
+ * Shard `i/n` runs the cells whose index % n == i, so shards partition the cells exactly.
+ */
+import { join } from 'node:path';
+import type { DataFrame } from 'danfojs-node';
+import type { MetricRecord } from '../frames';
+import { cellCacheFile, experimentCacheRoot, readCachedCell, type CachedCell } from './cache';
+import { parseShard, selectShard, type Shard } from './cells';
+import { planExperiment } from './define';
+import { CellFailedError, ExperimentFailedError } from './errors';
+import { executeCell } from './execute';
+import { runCellsInWorkers } from './pool';
+import { autoProgress } from './progress';
+import { experimentFrame } from './frame';
+import { experimentModules, getExperiment, libraryModulePath } from './registry';
+import type { CellOutcome, ExperimentDefinition, ExperimentPlan, ExperimentProgress, PlannedCell, ProgressCallback, RunMode } from './types';
+
+/** Options of {@link runExperiment}. */
+export interface RunOptions {
+  /**
+   * Number of processes computing cells. 1 (default) runs them in this process; k > 1 forks k
+   * workers, which find the experiment through its module (see registry.ts).
+   */
+  workers?: number;
+  /**
+   * Run only one shard of the cells: `{ index, count }` or `'i/n'` (0-based i): the cells whose
+   * index % count == index. See the module comment for Slurm and Kubernetes job arrays.
+   */
+  shard?: Shard | string;
+  /** Recompute cells even when they are cached. */
+  force?: boolean;
+  /** Cache root (default `HPA_CACHE_DIR`, else `<repo>/.cache/experiments`). */
+  cacheDir?: string;
+  /** After a failed cell, finish the others, then throw an {@link ExperimentFailedError} listing all failures. */
+  continueOnError?: boolean;
+  /** `'auto'` (default): notebook bar in tslab, else terminal; `'none'`; or a callback receiving every report. */
+  progress?: 'auto' | 'none' | ProgressCallback;
+}
+
+/** Records of a run, how each cell was obtained, and a DataFrame view. */
+export interface ExperimentResult {
+  experiment: string;
+  mode: RunMode;
+  /** All labelled records, cells in index order, each cell's records in the order its run returned them. */
+  records: MetricRecord[];
+  /** One entry per cell covered, in index order. */
+  cells: CellOutcome[];
+  /** The records as a danfojs DataFrame (columns: union of the records' keys). */
+  frame(): DataFrame;
+}
+
+/**
+ * Runs an experiment (a registered name or a definition): cached cells are read back, the others
+ * are computed (in `workers` processes) and cached. Returns the records of every covered cell.
+ * A failed cell stops the run with an error naming it (method, seed, sweep value) unless
+ * `continueOnError`.
+ */
+export async function runExperiment(experiment: string | ExperimentDefinition<any>, options: RunOptions = {}): Promise<ExperimentResult> {
+  const definition = typeof experiment === 'string' ? getExperiment(experiment) : experiment;
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer, got ${workers}`);
+  const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
+  const plan = planExperiment(definition);
+  const cells = selectShard(plan.cells, shard);
+  const root = experimentCacheRoot(options.cacheDir);
+  const report = progressCallback(options.progress);
+  const start = Date.now();
+  const progress: ExperimentProgress = { experiment: definition.name, total: cells.length, done: 0, cached: 0, ran: 0, failed: 0, elapsedMs: 0, finished: false };
+  const emit = (last?: ExperimentProgress['last']) => report?.({ ...progress, elapsedMs: Date.now() - start, ...(last ? { last } : {}) });
+
+  const cached = new Map<number, CachedCell>();
+  if (!options.force) {
+    for (const cell of cells) {
+      const entry = readCachedCell(cellCacheFile(root, definition.name, cell.key), cell.key);
+      if (entry) cached.set(cell.index, entry);
+    }
+  }
+  progress.cached = progress.done = cached.size;
+  emit(); // one report for the cache scan, then one per computed cell
+  const toRun = cells.filter((c) => !cached.has(c.index));
+  const failures: CellFailedError[] = [];
+  const onCellDone = (cell: PlannedCell<unknown>, error?: CellFailedError) => {
+    progress.done += 1;
+    if (error) {
+      progress.failed += 1;
+      failures.push(error);
+    } else progress.ran += 1;
+    emit({ index: cell.index, label: cell.label, ...(error ? { error: error.reason } : {}) });
+  };
+
+  try {
+    if (workers > 1 && toRun.length > 1) {
+      const library = libraryModulePath();
+      const modules = experimentModules().filter((m) => m !== library);
+      await runCellsInWorkers(plan, toRun, { workers, cacheRoot: root, modules, continueOnError: Boolean(options.continueOnError), onCellDone });
+    } else {
+      for (const cell of toRun) {
+        try {
+          await executeCell(plan, cell, root);
+        } catch (err) {
+          if (!(err instanceof CellFailedError)) throw err;
+          onCellDone(cell, err);
+          if (!options.continueOnError) throw err;
+          continue;
+        }
+        onCellDone(cell);
+      }
+    }
+  } finally {
+    progress.finished = true;
+    emit();
+  }
+  if (failures.length > 0) throw new ExperimentFailedError(definition.name, cells.length, failures.sort((a, b) => a.cell.index - b.cell.index));
+
+  // Collect every cell from the cache, so a fresh run and a cached re-run return identical records.
+  const entries = cells.map((cell) => cached.get(cell.index) ?? mustRead(root, plan, cell));
+  return buildResult(plan, root, cells, entries, (c) => cached.has(c.index));
+}
+
+/** Which cells of an experiment (in the current mode) are in the cache and which are missing. */
+export interface ExperimentStatus {
+  plan: ExperimentPlan<any>;
+  cacheRoot: string;
+  cached: PlannedCell<any>[];
+  missing: PlannedCell<any>[];
+}
+
+/** Checks the cache for every cell of an experiment; a corrupt cache file is an error naming it. */
+export function experimentStatus(experiment: string | ExperimentDefinition<any>, options: { cacheDir?: string } = {}): ExperimentStatus {
+  const definition = typeof experiment === 'string' ? getExperiment(experiment) : experiment;
+  const plan = planExperiment(definition);
+  const cacheRoot = experimentCacheRoot(options.cacheDir);
+  const cached: PlannedCell<any>[] = [];
+  const missing: PlannedCell<any>[] = [];
+  for (const cell of plan.cells) {
+    (readCachedCell(cellCacheFile(cacheRoot, definition.name, cell.key), cell.key) ? cached : missing).push(cell);
+  }
+  return { plan, cacheRoot, cached, missing };
+}
+
+/**
+ * Reads every cell of an experiment from the cache (after sharded runs) and returns them like a
+ * full run would. Missing cells are an error listing each of them.
+ */
+export function mergeExperiment(experiment: string | ExperimentDefinition<any>, options: { cacheDir?: string } = {}): ExperimentResult {
+  const status = experimentStatus(experiment, options);
+  const { plan, cacheRoot, missing } = status;
+  if (missing.length > 0) {
+    const list = missing.map((c) => `  #${c.index} (${c.label})`).join('\n');
+    throw new Error(
+      `experiment '${plan.definition.name}' (${plan.mode} mode): ${missing.length} of ${plan.cells.length} cells are missing from the cache ${join(cacheRoot, plan.definition.name)}; run them (all shards) first:\n${list}`,
+    );
+  }
+  const entries = plan.cells.map((cell) => mustRead(cacheRoot, plan, cell));
+  return buildResult(plan, cacheRoot, plan.cells, entries, () => true);
+}
+
+function mustRead(root: string, plan: ExperimentPlan<unknown>, cell: PlannedCell<unknown>): CachedCell {
+  const file = cellCacheFile(root, plan.definition.name, cell.key);
+  const entry = readCachedCell(file, cell.key);
+  if (!entry) throw new Error(`experiment '${plan.definition.name}' cell #${cell.index} (${cell.label}) finished but its cache file ${file} is missing`);
+  return entry;
+}
+
+function buildResult(
+  plan: ExperimentPlan<unknown>,
+  root: string,
+  cells: readonly PlannedCell<unknown>[],
+  entries: readonly CachedCell[],
+  wasCached: (cell: PlannedCell<unknown>) => boolean,
+): ExperimentResult {
+  const records = entries.flatMap((e) => e.records);
+  const outcomes: CellOutcome[] = cells.map((cell, i) => ({
+    index: cell.index,
+    label: cell.label,
+    key: cell.key,
+    file: cellCacheFile(root, plan.definition.name, cell.key),
+    cached: wasCached(cell),
+    seconds: entries[i]!.seconds,
+    records: entries[i]!.records.length,
+  }));
+  return { experiment: plan.definition.name, mode: plan.mode, records, cells: outcomes, frame: () => experimentFrame(records) };
+}
+
+function progressCallback(option: RunOptions['progress']): ProgressCallback | undefined {
+  if (option === 'none') return undefined;
+  if (option === undefined || option === 'auto') return autoProgress();
+  if (typeof option !== 'function') throw new Error(`progress must be 'auto', 'none' or a callback, got ${String(option)}`);
+  return option;
+}
