@@ -16,3 +16,4 @@ export * from './policy';
 export * from './trainer';
 export * from './data';
 export * from './experiments';
+export * from './studies';

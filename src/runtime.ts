@@ -25,3 +25,8 @@ export function figuresDir(): string {
   if (fromEnv) return resolve(fromEnv);
   return resolve(__dirname, '..', isSmoke() ? 'out/figures-smoke' : 'figures');
 }
+
+/** Path of a file shipped in the repository's `data/` folder (synthetic data the kit generates). */
+export function shippedDataPath(name: string): string {
+  return resolve(__dirname, '..', 'data', name);
+}

@@ -40,6 +40,8 @@ export function registerExperiment<C>(definition: ExperimentDefinition<C>): Expe
 
 /** The experiment registered under `name`; an unknown name is an error listing the known ones. */
 export function getExperiment(name: string): ExperimentDefinition<any> {
+  // The kit's own experiments are found by name without an explicit load.
+  if (!entries.has(name)) loadExperimentLibrary();
   const entry = entries.get(name);
   if (entry) return entry.definition;
   const known = [...entries.keys()].sort();

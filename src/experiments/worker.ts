@@ -5,6 +5,7 @@
  * the same mode, then runs the cells it is sent one at a time, writing each to the cache. It exits
  * when the parent disconnects.
  */
+import { initBackend } from '../backend';
 import { CellFailedError } from './errors';
 import { executeCell } from './execute';
 import { currentMode, planExperiment } from './define';
@@ -26,6 +27,9 @@ function startWorker(): void {
     queue = queue.then(async () => {
       if (message.type === 'init') {
         try {
+          // Same backend choice as the parent (HPA_BACKEND is inherited; auto otherwise), so workers
+          // compute with the same kernels instead of tfjs's plain-JS default.
+          await initBackend();
           loadExperimentLibrary();
           for (const m of message.modules) registerExperimentModule(m);
           plan = planExperiment(getExperiment(message.experiment));

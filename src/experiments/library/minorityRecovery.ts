@@ -1,0 +1,39 @@
+/**
+ * Minority recovery on the heterogeneous-preference bandit: minority share 5, 10, 20 and 30 percent
+ * x {GRPO, P-GRPO, Dr. GRPO, RLOO, P-GRPO with randomly assigned groups} x seeds, from a
+ * majority-biased start of two strengths (see `runBanditRecovery` for the design).
+ */
+import { bySize } from '../../runtime';
+import { RECOVERY_METHODS, runBanditRecovery, type BanditRecoveryConfig } from '../../studies/banditRecovery';
+import { defineExperiment } from '../define';
+import { registerExperiment } from '../registry';
+
+/** Minority shares swept in the recovery experiments (full mode). */
+export const RECOVERY_SHARES = [0.05, 0.1, 0.2, 0.3] as const;
+
+function recoveryExperiment(name: string, warmStartProb: number, description: string) {
+  return defineExperiment<Omit<BanditRecoveryConfig, 'minority_share'> & { description: string }>({
+    name,
+    version: 1,
+    methods: RECOVERY_METHODS,
+    seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
+    sweep: { name: 'minority_share', values: bySize([0.1, 0.3], [...RECOVERY_SHARES]) },
+    config: () => ({ steps: bySize(15, 150), warm_start_prob: warmStartProb, description }),
+    run: (cell) => {
+      const { description: _ignored, ...config } = cell.config;
+      return runBanditRecovery(cell.method as (typeof RECOVERY_METHODS)[number], cell.seed, {
+        ...config,
+        minority_share: Number(cell.sweepValue),
+      });
+    },
+  });
+}
+
+/** Mild majority bias: the majority's favourite has probability 0.9 for a minority user at the start. */
+export const minorityRecoveryMild = registerExperiment(
+  recoveryExperiment('minority-recovery-mild', 0.9, 'warm start to p(majority favourite | minority user) >= 0.9'),
+);
+/** Strong majority bias: probability 0.98 at the start, so the minority's best response is rarely sampled. */
+export const minorityRecoveryStrong = registerExperiment(
+  recoveryExperiment('minority-recovery-strong', 0.98, 'warm start to p(majority favourite | minority user) >= 0.98'),
+);

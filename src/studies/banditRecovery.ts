@@ -1,0 +1,165 @@
+/**
+ * Minority recovery on the heterogeneous-preference bandit: one training run of a GRPO-family
+ * method from a majority-biased starting policy, logged per preference group.
+ *
+ * Design (fixed before any result was seen, and the same for every method):
+ * - Two groups, `majority` and `minority` (share `minority_share`), K responses, binary rewards, each
+ *   group rewarding one different response (no overlap). The reward table is drawn from the seed.
+ * - The policy is a categorical MLP that sees the group through a learned embedding, so a policy that
+ *   serves both groups perfectly exists (reward 1 for everyone).
+ * - Start: a short supervised warm start on majority-labelled data (every user, of either group,
+ *   labelled with the majority's favourite, as when fine-tuning data comes from majority annotators),
+ *   stopped when a minority user gets that response with probability `warm_start_prob`: the minority
+ *   starts near reward 0 and must recover.
+ * - Then GRPO training with the chosen advantage estimator; the reference for the KL term is the
+ *   warm-started policy (as in RLHF practice, where the reference is the SFT model).
+ * Methods differ only in the advantage estimator.
+ */
+import type { AdvantageChoice } from '../trainer';
+import { GRPOTrainer, tableTask } from '../trainer';
+import { CategoricalMLPPolicy, supervisedWarmStart } from '../policy';
+import { generateBandit } from '../data';
+import type { MetricRecord } from '../frames';
+import { createRandomGroupPgrpoEstimator } from './randomGroups';
+
+/** Methods compared in the recovery studies (advantage estimators of the one GRPO trainer). */
+export const RECOVERY_METHODS = ['grpo', 'pgrpo', 'dr_grpo', 'rloo', 'pgrpo_random_groups'] as const;
+/** One of {@link RECOVERY_METHODS}. */
+export type RecoveryMethod = (typeof RECOVERY_METHODS)[number];
+
+/** Settings of one bandit recovery run. */
+export interface BanditRecoveryConfig {
+  /** Share of prompts from the minority group, in (0, 0.5]. */
+  minority_share: number;
+  /** Number of responses K (default 8). */
+  num_responses?: number;
+  /** GRPO steps after the warm start. */
+  steps: number;
+  /** Prompts per step (default 16). */
+  prompts_per_step?: number;
+  /** G, samples per prompt (default 8). */
+  num_generations?: number;
+  /** Adam learning rate of the GRPO phase (default 0.01). */
+  learning_rate?: number;
+  /** KL coefficient to the warm-started reference (default 0.0, TRL's current default). */
+  beta?: number;
+  /**
+   * Strength of the majority-biased start: the supervised warm start on majority-labelled data runs until
+   * the policy gives the majority's favourite at least this probability for a *minority* user
+   * (default 0.9; capped at 1000 warm-start steps). At 0.9 the minority's own best response keeps
+   * about (1 - 0.9) / (K - 1) probability, so it is sampled now and then; near 1 it is practically
+   * never sampled and a group's own reward history carries no signal.
+   */
+  warm_start_prob?: number;
+  /** Hidden-layer width of the policy MLP (default 32). */
+  hidden?: number;
+}
+
+function defaults(c: BanditRecoveryConfig): Required<BanditRecoveryConfig> {
+  if (!(c.minority_share > 0 && c.minority_share <= 0.5)) throw new Error(`minority_share must be in (0, 0.5], got ${c.minority_share}`);
+  if (!(Number.isInteger(c.steps) && c.steps > 0)) throw new Error(`steps must be a positive integer, got ${c.steps}`);
+  return {
+    num_responses: 8,
+    prompts_per_step: 16,
+    num_generations: 8,
+    learning_rate: 0.01,
+    beta: 0.0,
+    warm_start_prob: 0.9,
+    hidden: 32,
+    ...c,
+  };
+}
+
+const WARM_START_CHUNK = 2;
+const WARM_START_MAX_STEPS = 1000;
+
+/**
+ * Supervised warm start on the majority's favourite (as the label for users of both the majority
+ * and the `minority` group), in short chunks, until a minority user gets that response with
+ * probability >= `target`. Returns the number of warm-start steps taken.
+ */
+function warmStartToward(policy: CategoricalMLPPolicy, majority: string, minority: string, response: number, target: number, seed: number): number {
+  if (!(target > 0 && target < 1)) throw new Error(`warm_start_prob must be in (0, 1), got ${target}`);
+  const minorityContext = { size: 1, features: new Float32Array(0), groups: [minority] };
+  let steps = 0;
+  while (policy.responseProbabilities(minorityContext)[0]![response]! < target) {
+    if (steps >= WARM_START_MAX_STEPS) {
+      throw new Error(`warm start did not reach probability ${target} for the majority's favourite within ${WARM_START_MAX_STEPS} steps`);
+    }
+    supervisedWarmStart(policy, [{ group: majority, response }, { group: minority, response }], { steps: WARM_START_CHUNK, seed: seed + steps, learning_rate: 0.05 });
+    steps += WARM_START_CHUNK;
+  }
+  return steps;
+}
+
+/**
+ * Trains one method on one seed of the heterogeneous-preference bandit (two groups, binary
+ * rewards, table drawn from the seed) and returns the trainer's long-form metrics plus a
+ * `best_reward` row per group (the best achievable reward, for recovery-time definitions) and the
+ * number of warm-start steps taken.
+ */
+export function runBanditRecovery(method: RecoveryMethod, seed: number, config: BanditRecoveryConfig): MetricRecord[] {
+  const c = defaults(config);
+  const groups = ['majority', 'minority'];
+  const shares = [1 - c.minority_share, c.minority_share];
+  const { spec } = generateBandit({
+    name: `recovery-${c.minority_share}`,
+    groups,
+    shares,
+    num_responses: c.num_responses,
+    reward_type: 'binary',
+    num_prompts: 20,
+    seed,
+  });
+  return runTableRecovery(method, seed, { groups, shares, rewardTable: spec.rewardTable }, c);
+}
+
+/** A preference table: groups with their shares and each group's reward for every response. */
+export interface PreferenceTable {
+  /** Group names; the first is the majority whose favourite the warm start imitates. */
+  groups: readonly string[];
+  shares: readonly number[];
+  rewardTable: Readonly<Record<string, readonly number[]>>;
+}
+
+/** Training settings of {@link runTableRecovery} (the bandit's settings without its table shape). */
+export type TableRecoveryConfig = Omit<BanditRecoveryConfig, 'minority_share' | 'num_responses'>;
+
+/**
+ * The recovery protocol on any preference table: warm start toward the first (majority) group's
+ * favourite until the smallest group gets it with probability `warm_start_prob`, then train with
+ * the method's advantage estimator. Returns the trainer's metrics plus `best_reward` per group and
+ * `warm_start_steps`.
+ */
+export function runTableRecovery(method: RecoveryMethod, seed: number, table: PreferenceTable, config: TableRecoveryConfig): MetricRecord[] {
+  const c = defaults({ ...config, minority_share: 0.5 });
+  const groups = [...table.groups];
+  const shares = [...table.shares];
+  const numResponses = table.rewardTable[groups[0]!]!.length;
+  const smallest = groups[shares.indexOf(Math.min(...shares))]!;
+  const policy = new CategoricalMLPPolicy({ numResponses, groups, hiddenSizes: [c.hidden], seed });
+  const majorityRow = table.rewardTable[groups[0]!]!;
+  const majorityBest = majorityRow.indexOf(Math.max(...majorityRow));
+  const warmStartSteps = warmStartToward(policy, groups[0]!, smallest, majorityBest, c.warm_start_prob, seed);
+  const advantage: AdvantageChoice =
+    method === 'pgrpo_random_groups' ? createRandomGroupPgrpoEstimator(groups, shares, seed + 7919) : method;
+  const trainer = new GRPOTrainer(policy, tableTask({ groups, shares, rewardTable: table.rewardTable }), {
+    num_generations: c.num_generations,
+    prompts_per_step: c.prompts_per_step,
+    learning_rate: c.learning_rate,
+    beta: c.beta,
+    seed,
+    advantage,
+  });
+  try {
+    const records = trainer.train(c.steps);
+    for (const g of groups) {
+      records.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
+    }
+    records.push({ step: 0, group: 'all', metric: 'warm_start_steps', value: warmStartSteps });
+    return records;
+  } finally {
+    trainer.dispose();
+    policy.dispose();
+  }
+}
