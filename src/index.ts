@@ -17,3 +17,5 @@ export * from './trainer';
 export * from './data';
 export * from './experiments';
 export * from './studies';
+export * from './lm';
+export * from './robust';

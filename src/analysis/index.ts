@@ -12,3 +12,4 @@ export * from './curves';
 export * from './recovery';
 export * from './auc';
 export * from './worst-group';
+export * from './paired';

@@ -4,3 +4,4 @@
  */
 export * from './minorityRecovery';
 export * from './polisRecovery';
+export * from './groupRobust';

@@ -1,0 +1,54 @@
+/**
+ * Group Robust Preference Optimization experiments: the paper's group linear bandit (even and uneven
+ * splits, DPO/IS-DPO/GR-DPO and IPO/IS-IPO/GR-IPO) and GR-DPO against DPO on Polis statement pairs.
+ */
+import { bySize } from '../../runtime';
+import { runGroupRobustComparison, ROBUST_METHODS, type RobustMethod } from '../../robust';
+import { runPolisGroupRobust } from '../../studies/polisPairwise';
+import type { MetricRecord } from '../../frames';
+import { defineExperiment } from '../define';
+import { registerExperiment } from '../registry';
+
+const LABELS = new Set(['method', 'seed', 'split']);
+
+/** Strips the labels the comparison adds itself; the experiment runner adds its own. */
+function unlabelled(records: MetricRecord[]): MetricRecord[] {
+  return records.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !LABELS.has(k))) as MetricRecord);
+}
+
+/** The paper's synthetic comparison: 6 methods x seeds x {even, uneven} split, log-linear policy. */
+export const groupRobustLinear = registerExperiment(
+  defineExperiment({
+    name: 'group-robust-linear',
+    version: 1,
+    methods: Object.keys(ROBUST_METHODS),
+    seeds: { smoke: [0, 1], full: Array.from({ length: 20 }, (_, i) => i) },
+    sweep: { name: 'split', values: ['even', 'uneven'] },
+    config: () => ({ steps: bySize(60, 1000) }),
+    run: (cell) =>
+      unlabelled(
+        runGroupRobustComparison({
+          split: cell.sweepValue as 'even' | 'uneven',
+          methods: [cell.method as RobustMethod],
+          seeds: [cell.seed],
+          steps: cell.config.steps,
+        }).records,
+      ),
+  }),
+);
+
+/** Polis conversations of the GR-DPO experiment (chosen for their conflicting, unbalanced groups). */
+export const POLIS_ROBUST_CONVERSATIONS = ['15-per-hour-seattle', 'austria-climate.2vkxcncppn.2022-07-07', 'scoop-hivemind.affordable-housing'] as const;
+
+/** DPO, IS-DPO and GR-DPO on Polis statement pairs, worst opinion group. */
+export const polisGroupRobust = registerExperiment(
+  defineExperiment({
+    name: 'polis-group-robust',
+    version: 1,
+    methods: ['dpo', 'is_dpo', 'gr_dpo'],
+    seeds: { smoke: [0, 1], full: Array.from({ length: 10 }, (_, i) => i) },
+    sweep: { name: 'conversation', values: bySize(['15-per-hour-seattle'], [...POLIS_ROBUST_CONVERSATIONS]) },
+    config: () => ({ steps: bySize(60, 1000) }),
+    run: (cell) => runPolisGroupRobust(cell.method as RobustMethod, cell.seed, { conversation: String(cell.sweepValue), steps: cell.config.steps }),
+  }),
+);

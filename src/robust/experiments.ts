@@ -1,0 +1,138 @@
+/**
+ * The synthetic comparison of the paper: DPO, IS-DPO, GR-DPO, IPO, IS-IPO and GR-IPO with the
+ * log-linear policy on the group linear bandit, over several seeds.
+ */
+import type { DataFrame } from 'danfojs-node';
+import { ALL_GROUPS, type MetricRecord, recordsToFrame } from '../frames';
+import { bySize } from '../runtime';
+import {
+  BANDIT_FEATURE_DIM,
+  banditFeatureTensor,
+  generateGroupLinearBandit,
+  type GroupLinearBanditOptions,
+} from '../data/groupLinearBandit';
+import type { GroupWeighting } from './groupWeights';
+import type { PreferenceLossType } from './losses';
+import { LogLinearPolicy, uniformReference } from './policy';
+import { banditRewardError } from './rewardError';
+import { type GroupRobustConfig, trainGroupRobust } from './trainer';
+
+/** The methods of the comparison. */
+export type RobustMethod = 'dpo' | 'is_dpo' | 'gr_dpo' | 'ipo' | 'is_ipo' | 'gr_ipo';
+
+/** Loss and weighting of each method. */
+export const ROBUST_METHODS: Record<RobustMethod, { loss_type: PreferenceLossType; weighting: GroupWeighting }> = {
+  dpo: { loss_type: 'sigmoid', weighting: 'uniform' },
+  is_dpo: { loss_type: 'sigmoid', weighting: 'importance' },
+  gr_dpo: { loss_type: 'sigmoid', weighting: 'robust' },
+  ipo: { loss_type: 'ipo', weighting: 'uniform' },
+  is_ipo: { loss_type: 'ipo', weighting: 'importance' },
+  gr_ipo: { loss_type: 'ipo', weighting: 'robust' },
+};
+
+/** Options of {@link runGroupRobustComparison}; training settings not given take {@link GROUP_ROBUST_DEFAULTS}. */
+export interface GroupRobustComparisonOptions
+  extends Partial<Omit<GroupRobustConfig, 'loss_type' | 'weighting' | 'seed' | 'max_steps'>> {
+  split: 'even' | 'uneven';
+  /** Default: all six methods. */
+  methods?: RobustMethod[];
+  /** A count n (seeds 0..n-1) or explicit seeds. Default `bySize(2, 20)`. */
+  seeds?: number | number[];
+  /** Optimiser steps per run. Default `bySize(100, 1000)`. */
+  steps?: number;
+  /** Bandit data options other than seed and split. */
+  data?: Omit<GroupLinearBanditOptions, 'seed' | 'split'>;
+}
+
+/** One method's final numbers, mean (and standard deviation) over seeds. */
+export interface ComparisonSummaryRow {
+  method: RobustMethod;
+  seeds: number;
+  worst_group_val_loss: number;
+  worst_group_val_loss_std: number;
+  max_reward_error: number;
+  max_reward_error_std: number;
+}
+
+/** Output of {@link runGroupRobustComparison}. */
+export interface GroupRobustComparison {
+  /** Long-form records labelled with `method`, `seed` and `split`. */
+  records: MetricRecord[];
+  frame: DataFrame;
+  summary: ComparisonSummaryRow[];
+  summaryFrame: DataFrame;
+}
+
+function meanStd(xs: number[]): [number, number] {
+  const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+  const v = xs.length > 1 ? xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1) : 0;
+  return [m, Math.sqrt(v)];
+}
+
+/**
+ * Trains every method on the same bandit data for each seed (seed s draws the data and the batches),
+ * starting from theta = 0 (the uniform reference policy), and summarises the last logged step.
+ */
+export function runGroupRobustComparison(options: GroupRobustComparisonOptions): GroupRobustComparison {
+  const { split, methods = Object.keys(ROBUST_METHODS) as RobustMethod[], seeds: seedsOption, steps, data, ...training } = options;
+  if (split !== 'even' && split !== 'uneven') throw new Error(`split must be 'even' or 'uneven', got '${split as string}'`);
+  methods.forEach((m) => {
+    if (!(m in ROBUST_METHODS)) throw new Error(`unknown method '${m}'; use one of ${Object.keys(ROBUST_METHODS).join(', ')}`);
+  });
+  const seedCount = seedsOption ?? bySize(2, 20);
+  const seeds = typeof seedCount === 'number' ? Array.from({ length: seedCount }, (_, i) => i) : seedCount;
+  if (seeds.length === 0) throw new Error('seeds must name at least one seed');
+  const maxSteps = steps ?? bySize(100, 1000);
+
+  const records: MetricRecord[] = [];
+  const finals = new Map<RobustMethod, { worst: number[]; reward: number[] }>();
+  for (const seed of seeds) {
+    const bandit = generateGroupLinearBandit({ ...data, seed, split });
+    for (const method of methods) {
+      const policy = new LogLinearPolicy({
+        features: (s) => banditFeatureTensor(s, bandit.num_actions),
+        num_actions: bandit.num_actions,
+        feature_dim: BANDIT_FEATURE_DIM,
+      });
+      try {
+        const result = trainGroupRobust({
+          policy,
+          reference: uniformReference(bandit.num_actions),
+          train: bandit.train,
+          val: bandit.val,
+          config: { ...training, ...ROBUST_METHODS[method], seed, max_steps: maxSteps },
+          extra_metrics: (p) => {
+            const err = banditRewardError(p, bandit.val.states, bandit.true_thetas, bandit.num_actions);
+            return [
+              ...err.map((value, g) => ({ group: bandit.train.group_names[g]!, metric: 'reward_error', value })),
+              { group: ALL_GROUPS, metric: 'max_reward_error', value: Math.max(...err) },
+            ];
+          },
+        });
+        for (const r of result.records) records.push({ ...r, method, seed, split });
+        const last = result.records[result.records.length - 1]!.step;
+        const at = (metric: string) => result.records.find((r) => r.step === last && r.metric === metric)!.value;
+        const entry = finals.get(method) ?? { worst: [], reward: [] };
+        entry.worst.push(at('worst_group_val_loss'));
+        entry.reward.push(at('max_reward_error'));
+        finals.set(method, entry);
+      } finally {
+        policy.dispose();
+      }
+    }
+  }
+  const summary = methods.map((method) => {
+    const f = finals.get(method)!;
+    const [worst, worstStd] = meanStd(f.worst);
+    const [reward, rewardStd] = meanStd(f.reward);
+    return {
+      method,
+      seeds: seeds.length,
+      worst_group_val_loss: worst,
+      worst_group_val_loss_std: worstStd,
+      max_reward_error: reward,
+      max_reward_error_std: rewardStd,
+    };
+  });
+  return { records, frame: recordsToFrame(records), summary, summaryFrame: recordsToFrame(summary as unknown as Record<string, unknown>[]) };
+}

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initBackend, tf } from '../src/backend';
+import {
+  BANDIT_TRUE_THETAS,
+  banditFeatureTensor,
+  banditFeatures,
+  banditReward,
+  generateGroupLinearBandit,
+  pairsToFrame,
+} from '../src/data/groupLinearBandit';
+
+const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
+
+test('feature map matches hand-computed values', () => {
+  // a = 0 gives c = 1; state (0, 0.5): cos 0 = 1, sin 0 = 0, cos(pi/2) = 0, sin(pi/2) = 1.
+  const f0 = banditFeatures([0, 0.5], 0, 8);
+  [1, 0, 0, 1].forEach((v, k) => close(f0[k]!, v));
+  // a = 4 gives c = 1.5; state (1/3, 0): cos(pi/3) = 0.5, sin(pi/3) = sqrt(3)/2.
+  const f4 = banditFeatures([1 / 3, 0], 4, 8);
+  [0.75, Math.sqrt(3) / 2 / 1.5, 1.5, 0].forEach((v, k) => close(f4[k]!, v));
+  // r = theta . phi with theta_1 = (1,3,1,3): 0.75 + 3 sqrt(3)/3 + 1.5 + 0.
+  close(banditReward([1 / 3, 0], 4, BANDIT_TRUE_THETAS[0]!, 8), 0.75 + Math.sqrt(3) + 1.5);
+  assert.throws(() => banditFeatures([0.1, 0.2], 8, 8), /action must be an integer in \[0, 8\)/);
+});
+
+test('feature tensor equals the plain feature map', async () => {
+  await initBackend('cpu');
+  const states = [
+    [0.1, 0.9],
+    [0.5, 0.25],
+  ];
+  const phi = tf.tidy(() => banditFeatureTensor(tf.tensor2d(states), 8).arraySync());
+  states.forEach((s, i) => {
+    for (let a = 0; a < 8; a++) banditFeatures(s, a, 8).forEach((v, k) => close(phi[i]![a]![k]!, v, 1e-6));
+  });
+});
+
+test('same seed gives the same data, another seed other data', () => {
+  const a = generateGroupLinearBandit({ seed: 11, split: 'uneven' });
+  const b = generateGroupLinearBandit({ seed: 11, split: 'uneven' });
+  const c = generateGroupLinearBandit({ seed: 12, split: 'uneven' });
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.train.states, c.train.states);
+});
+
+test('split sizes: even 150/150, uneven 60/240, balanced validation, explicit counts', () => {
+  const count = (groups: number[], g: number) => groups.filter((x) => x === g).length;
+  const even = generateGroupLinearBandit({ seed: 1, split: 'even' });
+  assert.deepEqual([count(even.train.groups, 0), count(even.train.groups, 1)], [150, 150]);
+  const uneven = generateGroupLinearBandit({ seed: 1, split: 'uneven', val_pairs_per_group: 50 });
+  assert.deepEqual([count(uneven.train.groups, 0), count(uneven.train.groups, 1)], [60, 240]);
+  assert.deepEqual([count(uneven.val.groups, 0), count(uneven.val.groups, 1)], [50, 50]);
+  assert.equal(uneven.train.states.length, 300);
+  const custom = generateGroupLinearBandit({ seed: 1, group_counts: [7, 3] });
+  assert.deepEqual([count(custom.train.groups, 0), count(custom.train.groups, 1)], [7, 3]);
+  // Groups are interleaved, not in blocks.
+  assert.notDeepEqual(uneven.train.groups.slice(0, 60), new Array(60).fill(0));
+});
+
+test('deterministic labels agree with the group true rewards; actions distinct; states in [0,1]^2', () => {
+  const { train, val } = generateGroupLinearBandit({ seed: 3, split: 'uneven' });
+  for (const data of [train, val]) {
+    data.states.forEach((s, i) => {
+      assert.ok(s.every((x) => x >= 0 && x < 1));
+      assert.notEqual(data.chosen[i], data.rejected[i]);
+      const theta = BANDIT_TRUE_THETAS[data.groups[i]!]!;
+      assert.ok(banditReward(s, data.chosen[i]!, theta) >= banditReward(s, data.rejected[i]!, theta), `pair ${i}`);
+    });
+  }
+  // The two groups disagree on a good share of pairs, which is what makes the problem group-sensitive.
+  const disagree = train.states.filter((s, i) => {
+    const other = BANDIT_TRUE_THETAS[1 - train.groups[i]!]!;
+    return banditReward(s, train.chosen[i]!, other) < banditReward(s, train.rejected[i]!, other);
+  }).length;
+  assert.ok(disagree > 30, `only ${disagree} pairs where the groups disagree`);
+});
+
+test('Bradley-Terry labels agree with the true ranking at the rate sigmoid(|margin|) predicts', () => {
+  const { train } = generateGroupLinearBandit({ seed: 5, group_counts: [1500, 1500], preference: 'bradley_terry', val_pairs_per_group: 1 });
+  let agree = 0;
+  let expected = 0;
+  let variance = 0;
+  train.states.forEach((s, i) => {
+    const theta = BANDIT_TRUE_THETAS[train.groups[i]!]!;
+    const m = banditReward(s, train.chosen[i]!, theta) - banditReward(s, train.rejected[i]!, theta);
+    if (m > 0) agree += 1;
+    const p = 1 / (1 + Math.exp(-Math.abs(m)));
+    expected += p;
+    variance += p * (1 - p);
+  });
+  assert.ok(agree < train.states.length, 'some labels must be flipped');
+  assert.ok(Math.abs(agree - expected) < 4 * Math.sqrt(variance), `agree ${agree} expected ${expected.toFixed(1)}`);
+});
+
+test('pairwise frame has the documented columns and values', () => {
+  const { train } = generateGroupLinearBandit({ seed: 2, group_counts: [2, 1], val_pairs_per_group: 1 });
+  const df = pairsToFrame(train);
+  assert.deepEqual(df.columns, ['prompt_id', 'prompt', 'group', 'chosen', 'rejected']);
+  assert.deepEqual(df.shape, [3, 5]);
+  const rows = df.values as unknown[][];
+  rows.forEach((row, i) => {
+    assert.equal(row[0], i);
+    assert.deepEqual(String(row[1]).split(',').map(Number), train.states[i]);
+    assert.equal(row[2], train.group_names[train.groups[i]!]);
+    assert.equal(row[3], train.chosen[i]);
+    assert.equal(row[4], train.rejected[i]);
+  });
+});
+
+test('bad options are named', () => {
+  assert.throws(() => generateGroupLinearBandit({ seed: 1, split: 'odd' as never }), /split must be 'even' or 'uneven'/);
+  assert.throws(() => generateGroupLinearBandit({ seed: 1, group_counts: [10, 0] }), /group_counts\[1\] must be a positive integer/);
+  assert.throws(() => generateGroupLinearBandit({ seed: 1, group_counts: [10] }), /group_counts must have one count per group/);
+  assert.throws(() => generateGroupLinearBandit({ seed: 1, preference: 'random' as never }), /preference must be/);
+  assert.throws(() => generateGroupLinearBandit({ seed: 1, true_thetas: [[1, 2, 3]] }), /true_thetas\[0\] must be 4 finite numbers/);
+});
