@@ -7,10 +7,10 @@
  *   group rewarding one different response (no overlap). The reward table is drawn from the seed.
  * - The policy is a categorical MLP that sees the group through a learned embedding, so a policy that
  *   serves both groups perfectly exists (reward 1 for everyone).
- * - Start: a short supervised warm start on majority-labelled data (every user, of either group,
- *   labelled with the majority's favourite, as when fine-tuning data comes from majority annotators),
- *   stopped when a minority user gets that response with probability `warm_start_prob`: the minority
- *   starts near reward 0 and must recover.
+ * - Start: a short supervised warm start on majority data (majority users labelled with the
+ *   majority's favourite), stopped when a minority user, through the shared network, gets that
+ *   response with probability `warm_start_prob` (then optionally `extra_warm_start_steps` more): the
+ *   minority starts near reward 0 and must recover.
  * - Then GRPO training with the chosen advantage estimator; the reference for the KL term is the
  *   warm-started policy (as in RLHF practice, where the reference is the SFT model).
  * Methods differ only in the advantage estimator.
@@ -44,13 +44,19 @@ export interface BanditRecoveryConfig {
   /** KL coefficient to the warm-started reference (default 0.0, TRL's current default). */
   beta?: number;
   /**
-   * Strength of the majority-biased start: the supervised warm start on majority-labelled data runs until
+   * Strength of the majority-biased start: the supervised warm start on majority data runs until
    * the policy gives the majority's favourite at least this probability for a *minority* user
    * (default 0.9; capped at 1000 warm-start steps). At 0.9 the minority's own best response keeps
    * about (1 - 0.9) / (K - 1) probability, so it is sampled now and then; near 1 it is practically
    * never sampled and a group's own reward history carries no signal.
    */
   warm_start_prob?: number;
+  /**
+   * Further warm-start steps after `warm_start_prob` is reached (default 0): a stronger majority bias
+   * than any probability target the majority-only data can reach for minority users (their probability
+   * plateaus below about 0.97, since only the majority's embedding is trained).
+   */
+  extra_warm_start_steps?: number;
   /** Hidden-layer width of the policy MLP (default 32). */
   hidden?: number;
 }
@@ -65,31 +71,49 @@ function defaults(c: BanditRecoveryConfig): Required<BanditRecoveryConfig> {
     learning_rate: 0.01,
     beta: 0.0,
     warm_start_prob: 0.9,
+    extra_warm_start_steps: 0,
     hidden: 32,
     ...c,
   };
 }
 
-const WARM_START_CHUNK = 2;
+const WARM_START_CHUNK = 1;
 const WARM_START_MAX_STEPS = 1000;
 
 /**
- * Supervised warm start on the majority's favourite (as the label for users of both the majority
- * and the `minority` group), in short chunks, until a minority user gets that response with
- * probability >= `target`. Returns the number of warm-start steps taken.
+ * Supervised warm start on majority examples (majority users labelled with the majority's
+ * favourite), one step at a time, until a `minority` user gets that response with probability >=
+ * `target` (through the shared network), then `extraSteps` more. Returns the steps taken and the probability reached.
  */
-function warmStartToward(policy: CategoricalMLPPolicy, majority: string, minority: string, response: number, target: number, seed: number): number {
+function warmStartToward(
+  policy: CategoricalMLPPolicy,
+  majority: string,
+  minority: string,
+  response: number,
+  target: number,
+  extraSteps: number,
+  seed: number,
+): { steps: number; probability: number } {
   if (!(target > 0 && target < 1)) throw new Error(`warm_start_prob must be in (0, 1), got ${target}`);
   const minorityContext = { size: 1, features: new Float32Array(0), groups: [minority] };
+  // One small step at a time (learning rate 0.01) so the start lands just past the target rather than
+  // far beyond it: larger steps overshoot from 0.9 to 0.999 in one chunk.
   let steps = 0;
-  while (policy.responseProbabilities(minorityContext)[0]![response]! < target) {
+  let probability = policy.responseProbabilities(minorityContext)[0]![response]!;
+  while (probability < target) {
     if (steps >= WARM_START_MAX_STEPS) {
       throw new Error(`warm start did not reach probability ${target} for the majority's favourite within ${WARM_START_MAX_STEPS} steps`);
     }
-    supervisedWarmStart(policy, [{ group: majority, response }, { group: minority, response }], { steps: WARM_START_CHUNK, seed: seed + steps, learning_rate: 0.05 });
+    supervisedWarmStart(policy, [{ group: majority, response }], { steps: WARM_START_CHUNK, seed: seed + steps, learning_rate: 0.01 });
     steps += WARM_START_CHUNK;
+    probability = policy.responseProbabilities(minorityContext)[0]![response]!;
   }
-  return steps;
+  if (extraSteps > 0) {
+    supervisedWarmStart(policy, [{ group: majority, response }], { steps: extraSteps, seed: seed + steps, learning_rate: 0.01 });
+    steps += extraSteps;
+    probability = policy.responseProbabilities(minorityContext)[0]![response]!;
+  }
+  return { steps, probability };
 }
 
 /**
@@ -129,7 +153,8 @@ export type TableRecoveryConfig = Omit<BanditRecoveryConfig, 'minority_share' | 
  * The recovery protocol on any preference table: warm start toward the first (majority) group's
  * favourite until the smallest group gets it with probability `warm_start_prob`, then train with
  * the method's advantage estimator. Returns the trainer's metrics plus `best_reward` per group and
- * `warm_start_steps`.
+ * `warm_start_steps`, and the starting probability of the majority's favourite for the
+ * smallest group (`start_prob_majority_favourite`).
  */
 export function runTableRecovery(method: RecoveryMethod, seed: number, table: PreferenceTable, config: TableRecoveryConfig): MetricRecord[] {
   const c = defaults({ ...config, minority_share: 0.5 });
@@ -140,7 +165,7 @@ export function runTableRecovery(method: RecoveryMethod, seed: number, table: Pr
   const policy = new CategoricalMLPPolicy({ numResponses, groups, hiddenSizes: [c.hidden], seed });
   const majorityRow = table.rewardTable[groups[0]!]!;
   const majorityBest = majorityRow.indexOf(Math.max(...majorityRow));
-  const warmStartSteps = warmStartToward(policy, groups[0]!, smallest, majorityBest, c.warm_start_prob, seed);
+  const warmStart = warmStartToward(policy, groups[0]!, smallest, majorityBest, c.warm_start_prob, c.extra_warm_start_steps, seed);
   const advantage: AdvantageChoice =
     method === 'pgrpo_random_groups' ? createRandomGroupPgrpoEstimator(groups, shares, seed + 7919) : method;
   const trainer = new GRPOTrainer(policy, tableTask({ groups, shares, rewardTable: table.rewardTable }), {
@@ -156,7 +181,8 @@ export function runTableRecovery(method: RecoveryMethod, seed: number, table: Pr
     for (const g of groups) {
       records.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
     }
-    records.push({ step: 0, group: 'all', metric: 'warm_start_steps', value: warmStartSteps });
+    records.push({ step: 0, group: 'all', metric: 'warm_start_steps', value: warmStart.steps });
+    records.push({ step: 0, group: smallest, metric: 'start_prob_majority_favourite', value: warmStart.probability });
     return records;
   } finally {
     trainer.dispose();

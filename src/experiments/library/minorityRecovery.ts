@@ -11,14 +11,14 @@ import { registerExperiment } from '../registry';
 /** Minority shares swept in the recovery experiments (full mode). */
 export const RECOVERY_SHARES = [0.05, 0.1, 0.2, 0.3] as const;
 
-function recoveryExperiment(name: string, warmStartProb: number, description: string) {
+function recoveryExperiment(name: string, extraWarmStartSteps: number, description: string) {
   return defineExperiment<Omit<BanditRecoveryConfig, 'minority_share'> & { description: string }>({
     name,
-    version: 1,
+    version: 3,
     methods: RECOVERY_METHODS,
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
     sweep: { name: 'minority_share', values: bySize([0.1, 0.3], [...RECOVERY_SHARES]) },
-    config: () => ({ steps: bySize(15, 150), warm_start_prob: warmStartProb, description }),
+    config: () => ({ steps: bySize(15, 150), warm_start_prob: 0.9, extra_warm_start_steps: extraWarmStartSteps, description }),
     run: (cell) => {
       const { description: _ignored, ...config } = cell.config;
       return runBanditRecovery(cell.method as (typeof RECOVERY_METHODS)[number], cell.seed, {
@@ -29,11 +29,14 @@ function recoveryExperiment(name: string, warmStartProb: number, description: st
   });
 }
 
-/** Mild majority bias: the majority's favourite has probability 0.9 for a minority user at the start. */
+/** Mild majority bias: warm start until the majority's favourite has probability 0.9 for a minority user. */
 export const minorityRecoveryMild = registerExperiment(
-  recoveryExperiment('minority-recovery-mild', 0.9, 'warm start to p(majority favourite | minority user) >= 0.9'),
+  recoveryExperiment('minority-recovery-mild', 0, 'warm start until p(majority favourite | minority user) >= 0.9'),
 );
-/** Strong majority bias: probability 0.98 at the start, so the minority's best response is rarely sampled. */
+/**
+ * Strong majority bias: the same, then 300 more warm-start steps (the start probability reached is
+ * logged as `start_prob_majority_favourite`; majority-only data cannot push it much past 0.95).
+ */
 export const minorityRecoveryStrong = registerExperiment(
-  recoveryExperiment('minority-recovery-strong', 0.98, 'warm start to p(majority favourite | minority user) >= 0.98'),
+  recoveryExperiment('minority-recovery-strong', 300, 'warm start until p(majority favourite | minority user) >= 0.9, then 300 more steps'),
 );

@@ -23,7 +23,7 @@ export const POLIS_RECOVERY_CONVERSATIONS = [
 export const polisRecovery = registerExperiment(
   defineExperiment({
     name: 'polis-recovery',
-    version: 1,
+    version: 3,
     methods: ['grpo', 'pgrpo', 'rloo'],
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4, 5, 6, 7] },
     sweep: { name: 'conversation', values: bySize(['15-per-hour-seattle'], [...POLIS_RECOVERY_CONVERSATIONS]) },
