@@ -19,3 +19,4 @@ export * from './experiments';
 export * from './studies';
 export * from './lm';
 export * from './robust';
+export * from './nn';

@@ -3,6 +3,8 @@
  * preference-group embedding through a small MLP.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dense } from '../nn/dense';
+import { pickPerRow } from '../nn/pick';
 import { Rng } from '../random';
 import type { Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from './types';
 import { assignData, glorotUniform, uniformValues, variablesToData } from './weights';
@@ -143,8 +145,11 @@ export class CategoricalMLPPolicy implements Policy {
     }
     let h: tf.Tensor2D = parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
     this.layers.forEach(({ w, b }, l) => {
-      h = tf.add(tf.matMul(h, w as tf.Tensor2D), b);
-      if (l + 1 < this.layers.length) h = this.arch.activation === 'relu' ? tf.relu(h) : tf.tanh(h);
+      const activation = l + 1 < this.layers.length ? this.arch.activation : 'linear';
+      // Raw features feed the first layer only when there is no embedding: then nothing upstream
+      // trains, and the layer can skip the gradient product into its input.
+      const inputGradient = !(l === 0 && this.embedding === null);
+      h = dense(h, w as tf.Tensor2D, b as tf.Tensor1D, { activation, inputGradient });
     });
     return h;
   }
@@ -158,7 +163,9 @@ export class CategoricalMLPPolicy implements Policy {
 
   /** Response probabilities per context, as plain arrays `[P][K]` (one read-back; for analysis and figures). */
   responseProbabilities(contexts: PolicyContexts, temperature = 1): number[][] {
-    const flat = tf.tidy(() => tf.exp(this.logProbsAt(contexts, temperature)).dataSync());
+    const probs = tf.tidy(() => tf.exp(this.logProbsAt(contexts, temperature)));
+    const flat = probs.dataSync();
+    probs.dispose();
     const K = this.vocabSize;
     return Array.from({ length: contexts.size }, (_, p) => Array.from(flat.subarray(p * K, (p + 1) * K)));
   }
@@ -166,7 +173,10 @@ export class CategoricalMLPPolicy implements Policy {
   sample(contexts: PolicyContexts, perContext: number, temperature: number, rng: Rng): SampledResponses {
     positiveInt(perContext, 'perContext', 1);
     const K = this.vocabSize;
-    const logp = tf.tidy(() => this.logProbsAt(contexts, temperature).dataSync() as Float32Array);
+    // Read back outside the tidy: a tidy walks every element of a returned typed array looking for tensors.
+    const logpTensor = tf.tidy(() => this.logProbsAt(contexts, temperature));
+    const logp = logpTensor.dataSync() as Float32Array;
+    logpTensor.dispose();
     const rows = contexts.size * perContext;
     const tokens = new Int32Array(rows);
     const logProbs = new Float32Array(rows);
@@ -192,9 +202,8 @@ export class CategoricalMLPPolicy implements Policy {
     const perContext = rows / contexts.size;
     return tf.tidy(() => {
       const logp = this.logProbsAt(contexts, temperature); // [P, K]
-      // Pick each row's token by a one-hot product broadcast over the G rows of a context: no gather of [N, K] rows.
-      const oneHot = tf.oneHot(tf.reshape(tokens, [contexts.size, perContext]) as tf.Tensor2D, this.vocabSize); // [P, G, K]
-      const picked = tf.sum(tf.mul(oneHot, tf.expandDims(logp, 1)), 2); // [P, G]
+      // Each row's token read from its context's log-probs (one gather; no [N, K] table is formed).
+      const picked = pickPerRow(logp, tf.reshape(tokens, [contexts.size, perContext]) as tf.Tensor2D); // [P, G]
       const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)); // [P]
       return {
         logProbs: tf.reshape(picked, [rows, 1]) as tf.Tensor2D,

@@ -64,8 +64,18 @@ export function k3KL(logProbs: tf.Tensor, refLogProbs: tf.Tensor): tf.Tensor {
 /**
  * GRPO loss: per token `-min(r A, clip(r, 1-epsilon, 1+epsilon_high) A) + beta * KL_k3`, with
  * `r = exp(logp - logp_old)`, aggregated by `loss_type`. Padding tokens contribute nothing.
+ *
+ * The loss carries its own gradient (w.r.t. `logProbs`, the only input that needs one): tfjs's
+ * generic gradient of these few elementwise ops costs some forty small kernels, each with its
+ * bookkeeping, which dominated a training step. It equals tfjs's gradient of the same expression,
+ * including its conventions at ties (`minimum` sends the gradient to its first argument when the
+ * two are equal; `clipByValue` passes it at the bounds).
  */
 export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLossOutput {
+  if (!input.refLogProbs && config.beta !== 0) throw new Error('grpoLoss: refLogProbs is required when beta is non-zero');
+  if (!LOSS_TYPES.includes(config.loss_type)) {
+    throw new Error(`loss_type must be one of ${LOSS_TYPES.join(', ')}, got '${String(config.loss_type)}'`);
+  }
   return tf.tidy(() => {
     const { oldLogProbs, advantages, mask } = input;
     const N = input.logProbs.shape[0];
@@ -75,43 +85,60 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
     const real = tf.greater(mask, 0);
     const logProbs = tf.where(real, input.logProbs, oldLogProbs);
     const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
-    const clipped = tf.clipByValue(ratio, 1 - config.epsilon, 1 + config.epsilon_high);
-    const surrogate = tf.minimum(tf.mul(ratio, adv), tf.mul(clipped, adv));
-    let perToken = tf.neg(surrogate);
+    const lo = 1 - config.epsilon;
+    const hi = 1 + config.epsilon_high;
     let kl: tf.Tensor = tf.zerosLike(logProbs);
+    let refDiff: tf.Tensor | null = null; // ref - logp at real tokens, for the KL gradient
     if (input.refLogProbs) {
-      kl = tf.mul(k3KL(logProbs, tf.where(real, input.refLogProbs, oldLogProbs)), mask);
+      refDiff = tf.sub(tf.where(real, input.refLogProbs, oldLogProbs), logProbs);
+      kl = tf.mul(tf.sub(tf.sub(tf.exp(refDiff), refDiff), 1), mask); // k3KL, written out to reuse refDiff
+    }
+    // Reduction weight of each token: d loss / d (masked per-token loss).
+    const weight = reductionWeights(mask, N, config);
+    const lossOf = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const save = args[1] as tf.GradSaveFunc;
+      const unclipped = tf.mul(ratio, adv);
+      const clippedTerm = tf.mul(tf.clipByValue(ratio, lo, hi), adv);
+      let perToken = tf.neg(tf.minimum(unclipped, clippedTerm));
       if (config.beta !== 0) perToken = tf.add(perToken, tf.mul(kl, config.beta));
-    } else if (config.beta !== 0) {
-      throw new Error('grpoLoss: refLogProbs is required when beta is non-zero');
-    }
-    const masked = tf.mul(perToken, mask);
-    let loss: tf.Tensor;
-    switch (config.loss_type) {
-      case 'grpo': {
-        const perSeq = tf.div(tf.sum(masked, 1), tf.maximum(tf.sum(mask, 1), 1));
-        loss = tf.mean(perSeq);
-        break;
-      }
-      case 'bnpo':
-      case 'dapo':
-        loss = tf.div(tf.sum(masked), tf.maximum(tf.sum(mask), 1));
-        break;
-      case 'dr_grpo':
-        loss = tf.div(tf.sum(masked), N * config.max_completion_length);
-        break;
-      default:
-        throw new Error(`loss_type must be one of ${LOSS_TYPES.join(', ')}, got '${String(config.loss_type)}'`);
-    }
+      const value = tf.sum(tf.mul(tf.mul(perToken, mask), weight));
+      // d(-surrogate)/d logp = -r A where the unclipped term is the minimum or the ratio is inside the clip range.
+      const passes = tf.logicalOr(tf.lessEqual(unclipped, clippedTerm), tf.logicalAnd(tf.greaterEqual(ratio, lo), tf.lessEqual(ratio, hi)));
+      let dPerToken = tf.where(passes, tf.neg(unclipped), tf.zerosLike(unclipped));
+      // d(beta * k3)/d logp = beta * (1 - exp(ref - logp)), times the mask the KL carries.
+      if (config.beta !== 0 && refDiff) dPerToken = tf.add(dPerToken, tf.mul(tf.mul(tf.sub(1, tf.exp(refDiff)), mask), config.beta));
+      // Padding positions took the old log-probs, which need no gradient: zero there.
+      const dLogProbs = tf.where(real, tf.mul(tf.mul(dPerToken, mask), weight), tf.zerosLike(dPerToken));
+      save([dLogProbs]);
+      return { value, gradFunc: (dy, saved) => tf.mul(dy, saved[0]!) };
+    });
+    const loss = lossOf(input.logProbs) as tf.Scalar;
     const positive = tf.greater(adv, 0);
     const negative = tf.less(adv, 0);
-    const low = tf.mul(tf.cast(tf.logicalAnd(tf.less(ratio, 1 - config.epsilon), negative), 'float32'), mask);
-    const high = tf.mul(tf.cast(tf.logicalAnd(tf.greater(ratio, 1 + config.epsilon_high), positive), 'float32'), mask);
+    const low = tf.mul(tf.cast(tf.logicalAnd(tf.less(ratio, lo), negative), 'float32'), mask);
+    const high = tf.mul(tf.cast(tf.logicalAnd(tf.greater(ratio, hi), positive), 'float32'), mask);
     return {
-      loss: loss as tf.Scalar,
+      loss,
       kl: kl as tf.Tensor2D,
       lowClipped: low as tf.Tensor2D,
       highClipped: high as tf.Tensor2D,
     };
   });
+}
+
+/**
+ * The weight of each token's masked loss in the aggregate, by `loss_type` (see {@link LossType}):
+ * `grpo` 1 / (N * max(tokens in the row, 1)), `bnpo`/`dapo` 1 / max(tokens in the batch, 1),
+ * `dr_grpo` 1 / (N * max_completion_length).
+ */
+function reductionWeights(mask: tf.Tensor2D, N: number, config: GRPOLossConfig): tf.Tensor {
+  switch (config.loss_type) {
+    case 'grpo':
+      return tf.div(1 / N, tf.maximum(tf.sum(mask, 1, true), 1));
+    case 'bnpo':
+    case 'dapo':
+      return tf.div(1, tf.maximum(tf.sum(mask), 1));
+    case 'dr_grpo':
+      return tf.scalar(1 / (N * config.max_completion_length));
+  }
 }

@@ -1,0 +1,6 @@
+/**
+ * Fast layer helpers: building blocks whose gradients avoid the backends' slow paths.
+ */
+export { dense, DENSE_ACTIVATIONS } from './dense';
+export type { DenseActivation, DenseOptions } from './dense';
+export { pickPerRow } from './pick';

@@ -1,0 +1,39 @@
+/**
+ * Picking one entry per (row, column of choices) from a table, with a cheap gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * `out[p, g] = table[p, index[p, g]]` for `table` `[P, K]` (float) and `index` `[P, G]` (int32),
+ * differentiable w.r.t. `table`. The forward pass is one gather on the flattened table and the
+ * gradient one scatter-add, instead of a `[P, G, K]` one-hot product and its gradient (about
+ * twenty kernels fewer per training step); tfjs's own gather gradient needs UnsortedSegmentSum,
+ * which the wasm backend lacks.
+ *
+ * Every index must lie in `[0, K)`: indices are not read back to check (that would stall the
+ * device), and an out-of-range one is undefined behaviour of the backend's gather.
+ */
+export function pickPerRow(table: tf.Tensor2D, index: tf.Tensor2D): tf.Tensor2D {
+  if (table.rank !== 2) throw new Error(`pickPerRow: table must be 2-D [P, K], got shape [${table.shape}]`);
+  if (index.rank !== 2 || index.shape[0] !== table.shape[0]) {
+    throw new Error(`pickPerRow: index must be [${table.shape[0]}, G] to match table [${table.shape}], got shape [${index.shape}]`);
+  }
+  if (index.dtype !== 'int32') throw new Error(`pickPerRow: index must be an int32 tensor, got ${index.dtype}`);
+  const [P, K] = table.shape;
+  const [, G] = index.shape;
+  // Row offsets p * K made on the JS side (an upload, no kernel), added without broadcasting.
+  const offsets = new Int32Array(P * G);
+  for (let p = 0; p < P; p++) offsets.fill(p * K, p * G, (p + 1) * G);
+  const flatIndex = tf.tidy(() => tf.reshape(tf.add(index, tf.tensor2d(offsets, [P, G], 'int32')), [P * G, 1]) as tf.Tensor2D);
+  const pick = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [t, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    // Saved, so that the index outlives the caller's tidy until the backward pass.
+    save([flatIndex]);
+    return {
+      value: tf.reshape(tf.gather(tf.reshape(t, [P * K]), tf.reshape(flatIndex, [P * G])), [P, G]) as tf.Tensor2D,
+      // Repeated indices (two generations with the same response) add up, as the gradient must.
+      gradFunc: (dy, saved) => tf.reshape(tf.scatterND(saved[0]!, tf.reshape(dy as tf.Tensor, [P * G]), [P * K]), [P, K]),
+    };
+  });
+  return pick(table) as tf.Tensor2D;
+}
