@@ -304,3 +304,19 @@ test('defineEstimator: validated input, derived baselines and flags, checked out
   assert.throws(() => nan.compute(batch([1, 2], [0, 0], ['a', 'a'])), /nan: returned advantages\[0\] is NaN/);
   assert.throws(() => median.setState({}), /stateless; setState expects null/);
 });
+
+test('generation ids: the small-integer fast path and the general path give the same advantages', () => {
+  const rewards = Float64Array.from([1, 0, 0.5, 0.5, 1, 0.25]);
+  const prefs = ['a', 'a', 'b', 'b', 'a', 'b'];
+  const small = Int32Array.from([5, 5, 2, 2, 5, 2]); // prompt indices, out of order
+  const large = Int32Array.from([5e8, 5e8, -3, -3, 5e8, -3]); // outside the fast path's range
+  for (const spec of ['grpo', 'rloo', 'dr_grpo'] as const) {
+    const a = createEstimator(spec).compute({ rewards, generationGroups: small, preferenceGroups: prefs });
+    const b = createEstimator(spec).compute({ rewards, generationGroups: large, preferenceGroups: prefs });
+    assert.deepEqual(Array.from(a.advantages), Array.from(b.advantages), spec);
+  }
+  // Hand-computed GRPO (n-1 std): group {1, 0, 1} mean 2/3, std sqrt(1/3); group {0.5, 0.5, 0.25} mean 5/12, std sqrt(1/48).
+  const g = createEstimator('grpo').compute({ rewards, generationGroups: small, preferenceGroups: prefs });
+  assert.ok(Math.abs(g.advantages[0]! - (1 / 3) / (Math.sqrt(1 / 3) + 1e-4)) < 1e-12);
+  assert.ok(Math.abs(g.advantages[5]! - (-1 / 6) / (Math.sqrt(1 / 48) + 1e-4)) < 1e-12);
+});

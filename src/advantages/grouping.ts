@@ -15,7 +15,36 @@ export interface DenseGroups<Id> {
 
 /** Dense indices for integer generation-group ids (any Int32 value, samples in any order). */
 export function denseGenerationGroups(generationGroups: Int32Array): DenseGroups<number> {
-  return densify(generationGroups, generationGroups.length);
+  const n = generationGroups.length;
+  let min = 0;
+  let max = -1;
+  for (let i = 0; i < n; i++) {
+    const id = generationGroups[i]!;
+    if (id < min) min = id;
+    if (id > max) max = id;
+  }
+  // Ids are usually prompt indices (small non-negative integers): an array lookup then replaces the
+  // Map, which dominated the estimators' time on large batches. Same dense order as `densify`.
+  if (min >= 0 && max < 4 * n + 64) return densifySmallInts(generationGroups, max + 1);
+  return densify(generationGroups, n);
+}
+
+function densifySmallInts(values: Int32Array, range: number): DenseGroups<number> {
+  const n = values.length;
+  const table = new Int32Array(range).fill(-1);
+  const groupOf = new Int32Array(n);
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = values[i]!;
+    let g = table[id]!;
+    if (g < 0) {
+      g = ids.length;
+      table[id] = g;
+      ids.push(id);
+    }
+    groupOf[i] = g;
+  }
+  return { groupOf, ids };
 }
 
 /** Dense indices for preference-group labels (samples in any order). */
