@@ -16,6 +16,10 @@ const KNOWN_METHODS: Record<string, string> = {
   rloo: PALETTE[5],
   dpo: PALETTE[6],
   ipo: PALETTE[7],
+  // Variants get colours of their own outside the palette, so a hash never gives them a neighbour's.
+  isdpo: '#117733',
+  isipo: '#882255',
+  pgrporandomgroups: '#7f7f7f',
 };
 
 /** Dash styles cycled over groups. */
