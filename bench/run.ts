@@ -155,7 +155,7 @@ async function main(): Promise<void> {
         ['measure', 'start', 'end', 'growth'],
         [
           ['rss MB', fmt(m.rss_start_mb, 1), fmt(m.rss_end_mb, 1), `${fmt(m.rss_growth_pct, 1)}%`],
-          ['heap used MB', fmt(m.heap_start_mb, 1), fmt(m.heap_end_mb, 1), `${fmt(m.heap_end_mb - m.heap_start_mb, 1)} MB (${m.records.toLocaleString('en')} metric records kept)`],
+          ['heap used MB', fmt(m.heap_start_mb, 1), fmt(m.heap_end_mb, 1), `${fmt(m.heap_end_mb - m.heap_start_mb, 1)} MB (${m.records.toLocaleString('en')} metric records streamed through onStep, none kept)`],
           ['tf.memory().numTensors', m.tensors_start, m.tensors_end, String(m.tensors_end - m.tensors_start)],
         ],
       ),

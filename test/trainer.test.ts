@@ -503,3 +503,21 @@ test('GRPO and P-GRPO both raise the mean reward on an 80/20 two-group bandit', 
     policy.dispose();
   }
 });
+
+test('keepHistory: false streams records through onStep without keeping them; the run is the same', async () => {
+  await initBackend('cpu');
+  const cfg = { num_generations: 4, prompts_per_step: 4, seed: 3 };
+  const keptPolicy = banditPolicy();
+  const kept = new GRPOTrainer(keptPolicy, banditTask(), cfg);
+  const expected = kept.train(5);
+  const streamedPolicy = banditPolicy();
+  const streamed = new GRPOTrainer(streamedPolicy, banditTask(), cfg);
+  const seen: MetricRecord[] = [];
+  const returned = streamed.train(5, { keepHistory: false, onStep: (records) => seen.push(...records) });
+  assert.deepEqual(returned, []);
+  assert.deepEqual(streamed.metrics(), []);
+  assert.deepEqual(seen, expected);
+  assert.equal(streamed.stepCount, 5);
+  for (const t of [kept, streamed]) t.dispose();
+  for (const p of [keptPolicy, streamedPolicy]) p.dispose();
+});

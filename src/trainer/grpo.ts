@@ -35,6 +35,11 @@ export interface GRPOCheckpoint {
 export interface TrainOptions {
   /** Called after every step with that step's metric records. */
   onStep?: (records: MetricRecord[], step: number) => void;
+  /**
+   * Keep this call's records in the trainer's history and return them (default true). For long runs
+   * pass false and take the records from `onStep`: memory then stays flat however many steps run.
+   */
+  keepHistory?: boolean;
 }
 
 /** The checkpoint's record of a configuration: every checked key, and the estimator by name. */
@@ -126,6 +131,10 @@ export class GRPOTrainer {
 
   /** Runs one step and returns its metric records (also kept for {@link GRPOTrainer.metricsFrame}). */
   trainStep(): MetricRecord[] {
+    return this.runStep(true);
+  }
+
+  private runStep(keep: boolean): MetricRecord[] {
     const cfg = this.config;
     const P = cfg.prompts_per_step;
     const G = cfg.num_generations;
@@ -162,18 +171,19 @@ export class GRPOTrainer {
       gradNorm: mean(tail.subarray(mu, 2 * mu)),
     });
     this.completed += 1;
-    for (const r of records) this.records.push(r);
+    if (keep) for (const r of records) this.records.push(r);
     return records;
   }
 
-  /** Runs `steps` steps, calling `onStep` after each; returns their records. */
+  /** Runs `steps` steps, calling `onStep` after each; returns their records (none with `keepHistory: false`). */
   train(steps: number, options: TrainOptions = {}): MetricRecord[] {
     if (!Number.isInteger(steps) || steps < 0) throw new Error(`steps must be a non-negative integer, got ${steps}`);
+    const keep = options.keepHistory ?? true;
     const out: MetricRecord[] = [];
     for (let s = 0; s < steps; s++) {
-      const records = this.trainStep();
+      const records = this.runStep(keep);
       options.onStep?.(records, this.completed - 1);
-      for (const r of records) out.push(r);
+      if (keep) for (const r of records) out.push(r);
     }
     return out;
   }
