@@ -3,7 +3,7 @@
  * completion is the persona's rule-based reward of its decoded text (src/data/personas).
  */
 import { PERSONAS, personaByName, personaRewardBreakdown, type Persona } from '../data/personas';
-import type { Prompt, Task } from '../trainer/task';
+import { promptsByShare, type Task } from '../trainer/task';
 import type { WordVocabulary } from './vocabulary';
 
 /** Options of {@link personaLanguageTask}. */
@@ -64,13 +64,6 @@ export function personaLanguageTask(options: PersonaLanguageTaskOptions): Person
         },
       },
     ],
-    samplePrompts(count, rng) {
-      const prompts: Prompt[] = [];
-      for (let i = 0; i < count; i++) {
-        const g = rng.categorical(shares);
-        prompts.push({ id: `${groups[g]}#${i}`, features: vectors[g]!, group: groups[g]! });
-      }
-      return prompts;
-    },
+    samplePrompts: (count, rng) => promptsByShare(groups, shares, vectors, count, rng),
   };
 }

@@ -61,11 +61,10 @@ export interface BanditRecoveryConfig {
   hidden?: number;
 }
 
-function defaults(c: BanditRecoveryConfig): Required<BanditRecoveryConfig> {
-  if (!(c.minority_share > 0 && c.minority_share <= 0.5)) throw new Error(`minority_share must be in (0, 0.5], got ${c.minority_share}`);
+/** Fills the training defaults of the recovery protocol and checks `steps`. */
+function trainingSettings(c: TableRecoveryConfig): Required<TableRecoveryConfig> {
   if (!(Number.isInteger(c.steps) && c.steps > 0)) throw new Error(`steps must be a positive integer, got ${c.steps}`);
   return {
-    num_responses: 8,
     prompts_per_step: 16,
     num_generations: 8,
     learning_rate: 0.01,
@@ -122,19 +121,20 @@ function warmStartToward(
  * number of warm-start steps taken.
  */
 export function runBanditRecovery(method: RecoveryMethod, seed: number, config: BanditRecoveryConfig): MetricRecord[] {
-  const c = defaults(config);
+  const { minority_share, num_responses = 8, ...training } = config;
+  if (!(minority_share > 0 && minority_share <= 0.5)) throw new Error(`minority_share must be in (0, 0.5], got ${minority_share}`);
   const groups = ['majority', 'minority'];
-  const shares = [1 - c.minority_share, c.minority_share];
+  const shares = [1 - minority_share, minority_share];
   const { spec } = generateBandit({
-    name: `recovery-${c.minority_share}`,
+    name: `recovery-${minority_share}`,
     groups,
     shares,
-    num_responses: c.num_responses,
+    num_responses,
     reward_type: 'binary',
     num_prompts: 20,
     seed,
   });
-  return runTableRecovery(method, seed, { groups, shares, rewardTable: spec.rewardTable }, c);
+  return runTableRecovery(method, seed, { groups, shares, rewardTable: spec.rewardTable }, training);
 }
 
 /** A preference table: groups with their shares and each group's reward for every response. */
@@ -156,7 +156,7 @@ export type TableRecoveryConfig = Omit<BanditRecoveryConfig, 'minority_share' | 
  * smallest group (`start_prob_majority_favourite`).
  */
 export function runTableRecovery(method: RecoveryMethod, seed: number, table: PreferenceTable, config: TableRecoveryConfig): MetricRecord[] {
-  const c = defaults({ ...config, minority_share: 0.5 });
+  const c = trainingSettings(config);
   const groups = [...table.groups];
   const shares = [...table.shares];
   const numResponses = table.rewardTable[groups[0]!]!.length;

@@ -109,13 +109,26 @@ export function tableTask(options: TableTaskOptions): Task {
     groups,
     featureDim,
     rewardFunctions: [tableReward, ...(options.extraRewards ?? [])],
-    samplePrompts(count, rng) {
-      const prompts: Prompt[] = [];
-      for (let i = 0; i < count; i++) {
-        const g = rng.categorical(shares);
-        prompts.push({ id: `${groups[g]}#${i}`, features: features[g]!, group: groups[g]! });
-      }
-      return prompts;
-    },
+    samplePrompts: (count, rng) => promptsByShare(groups, shares, features, count, rng),
   };
+}
+
+/**
+ * Draws `count` prompts whose groups follow `shares` (one categorical draw per prompt from `rng`);
+ * prompt i of group g has id `g#i` and the group's feature vector. Shared by the kit's tasks so
+ * that equal seeds give equal prompt streams whatever the task.
+ */
+export function promptsByShare(
+  groups: readonly string[],
+  shares: readonly number[],
+  features: readonly Float32Array[],
+  count: number,
+  rng: Rng,
+): Prompt[] {
+  const prompts: Prompt[] = [];
+  for (let i = 0; i < count; i++) {
+    const g = rng.categorical(shares);
+    prompts.push({ id: `${groups[g]}#${i}`, features: features[g]!, group: groups[g]! });
+  }
+  return prompts;
 }
