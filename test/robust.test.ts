@@ -320,3 +320,34 @@ test('trainers pass each pair its group name, for group-conditioned policies', (
   assert.ok(seen.some((g) => g.every((x) => x === 'g2')), 'reward error asks the policy as group g2');
   inner.dispose();
 });
+
+test('log-linear fast path: log-ratios from precomputed feature differences equal the two-call margins, values and gradients', () => {
+  const theta = [0.7, -0.3, 1.4, -0.9];
+  const fast = makePolicy(theta);
+  // The same policy seen only through logProbs: trainers fall back to two calls per step.
+  const slow = { logProbs: (s: tf.Tensor2D, a: tf.Tensor1D) => fast.logProbs(s, a), trainableVariables: () => fast.trainableVariables() };
+  const reference = makePolicy([0.1, 0.2, -0.4, 0.3]);
+  const pairs = preparePairs(SMALL, reference, 'train');
+  reference.dispose();
+  const before = tf.memory().numTensors;
+  for (const indices of [undefined, Int32Array.from([4, 0, 4, 2])]) {
+    const [hFast, gFast] = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(pairMargins(fast, pairs, indices))) as tf.Scalar, fast.trainableVariables());
+      return [Array.from(pairMargins(fast, pairs, indices).dataSync()), [value.dataSync()[0]!, ...Object.values(grads)[0]!.dataSync()]];
+    });
+    const [hSlow, gSlow] = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(pairMargins(slow, pairs, indices))) as tf.Scalar, slow.trainableVariables());
+      return [Array.from(pairMargins(slow, pairs, indices).dataSync()), [value.dataSync()[0]!, ...Object.values(grads)[0]!.dataSync()]];
+    });
+    assert.equal(hFast.length, indices?.length ?? SMALL.states.length);
+    assert.ok(hFast.some((h) => Math.abs(h) > 0.1), 'margins should be non-trivial');
+    assertClose(hFast, hSlow, 1e-5);
+    assertClose(gFast, gSlow, 1e-4);
+  }
+  // The precomputed differences are made once per (policy, pairs) and freed with the pairs.
+  assert.equal(pairs.logRatioCache.size, 1);
+  assert.equal(tf.memory().numTensors, before + 1);
+  disposePreparedPairs(pairs);
+  assert.equal(pairs.logRatioCache.size, 0);
+  fast.dispose();
+});

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PairwiseGroupData } from '../data/groupLinearBandit';
 import { countGroups } from './groupWeights';
 import { perPairLoss, type PreferenceLossType } from './losses';
-import type { PairwisePolicy, ReferencePolicy } from './policy';
+import type { PairLogRatios, PairwisePolicy, ReferencePolicy } from './policy';
 
 /** Validated pairs as tensors. Call {@link disposePreparedPairs} when done. */
 export interface PreparedPairs {
@@ -23,6 +23,8 @@ export interface PreparedPairs {
   groupOfPair: string[];
   /** Pairs per group. */
   counts: number[];
+  /** Log-ratio fast paths of the policies that offer one, made on first use and freed with the pairs. */
+  logRatioCache: Map<PairwisePolicy, PairLogRatios>;
 }
 
 /**
@@ -88,19 +90,35 @@ export function preparePairs(data: PairwiseGroupData, reference: ReferencePolicy
     group_names: [...data.group_names],
     groupOfPair,
     counts: countGroups(groups, data.group_names.length),
+    logRatioCache: new Map(),
   };
 }
 
-/** Frees the tensors of {@link preparePairs}. */
+/** Frees the tensors of {@link preparePairs}, including the policies' precomputed log-ratio data. */
 export function disposePreparedPairs(pairs: PreparedPairs): void {
   tf.dispose([pairs.states, pairs.chosen, pairs.rejected, pairs.refMargin]);
+  for (const ratios of pairs.logRatioCache.values()) ratios.dispose();
+  pairs.logRatioCache.clear();
+}
+
+/** The policy's log-ratio fast path for these pairs (made once), or undefined when it has none. */
+function cachedLogRatios(policy: PairwisePolicy, pairs: PreparedPairs): PairLogRatios | undefined {
+  if (policy.pairLogRatios === undefined) return undefined;
+  let ratios = pairs.logRatioCache.get(policy);
+  if (ratios === undefined) {
+    ratios = policy.pairLogRatios(pairs.states, pairs.chosen, pairs.rejected, pairs.groupOfPair);
+    pairs.logRatioCache.set(policy, ratios);
+  }
+  return ratios;
 }
 
 /** The margins h of the pairs at `indices` (all pairs when omitted); differentiable in the policy. */
 export function pairMargins(policy: PairwisePolicy, pairs: PreparedPairs, indices?: Int32Array): tf.Tensor1D {
+  const fast = cachedLogRatios(policy, pairs);
   return tf.tidy(() => {
     const index = indices === undefined ? undefined : tf.tensor1d(indices, 'int32');
     const pick = <T extends tf.Tensor>(t: T): T => (index === undefined ? t : (tf.gather(t, index) as T));
+    if (fast !== undefined) return tf.sub(fast.at(index), pick(pairs.refMargin)) as tf.Tensor1D;
     const states = pick(pairs.states);
     const groups = indices === undefined ? pairs.groupOfPair : Array.from(indices, (i) => pairs.groupOfPair[i]!);
     const policyMargin = tf.sub(policy.logProbs(states, pick(pairs.chosen), groups), policy.logProbs(states, pick(pairs.rejected), groups));

@@ -17,6 +17,25 @@ export interface PairwisePolicy {
   logProbs(states: tf.Tensor2D, actions: tf.Tensor1D, groups?: readonly string[]): tf.Tensor1D;
   /** The variables a trainer updates. */
   trainableVariables(): tf.Variable[];
+  /**
+   * Optional: log pi(a | s) for every action, [n, num_actions]. When present, evaluations that need
+   * every action (the preferred action of each state) make one call instead of one per action.
+   */
+  allLogProbs?(states: tf.Tensor2D, groups?: readonly string[]): tf.Tensor2D;
+  /**
+   * Optional fast path for a fixed set of pairs: precomputes what the policy can, and returns
+   * {@link PairLogRatios} giving log pi(chosen_i | s_i) - log pi(rejected_i | s_i) for any subset of
+   * them. Without it, trainers take the difference of two {@link logProbs} calls every step.
+   */
+  pairLogRatios?(states: tf.Tensor2D, chosen: tf.Tensor1D, rejected: tf.Tensor1D, groups?: readonly string[]): PairLogRatios;
+}
+
+/** Log-ratios of a fixed set of (state, chosen, rejected) pairs, from {@link PairwisePolicy.pairLogRatios}. */
+export interface PairLogRatios {
+  /** log pi(chosen|s) - log pi(rejected|s) of the pairs at `indices` (all when omitted), differentiable in the variables. */
+  at(indices?: tf.Tensor1D): tf.Tensor1D;
+  /** Frees the precomputed tensors. */
+  dispose(): void;
 }
 
 /** A fixed policy used only for its log-probabilities (the reference policy of DPO and IPO). */
@@ -43,6 +62,10 @@ export interface LogLinearPolicyOptions {
 /**
  * The log-linear policy of the paper's theory: pi_theta(a|s) ∝ exp(theta . phi(s, a)), with theta
  * a tf.Variable. Its score is grad log pi(a|s) = phi(s, a) - E_{a'~pi}[phi(s, a')].
+ *
+ * The normaliser cancels in a log-ratio of two actions of the same state:
+ * log pi(w|s) - log pi(l|s) = theta . (phi(s, w) - phi(s, l)), so {@link pairLogRatios} computes the
+ * feature differences once and each step is one product with theta.
  */
 export class LogLinearPolicy implements PairwisePolicy {
   readonly theta: tf.Variable<tf.Rank.R1>;
@@ -89,6 +112,30 @@ export class LogLinearPolicy implements PairwisePolicy {
 
   trainableVariables(): tf.Variable[] {
     return [this.theta];
+  }
+
+  pairLogRatios(states: tf.Tensor2D, chosen: tf.Tensor1D, rejected: tf.Tensor1D): PairLogRatios {
+    const differences = tf.tidy(() => {
+      const phi = this.features(states);
+      const [n, a, d] = phi.shape;
+      if (a !== this.num_actions || d !== this.feature_dim) {
+        throw new Error(`features returned shape [${phi.shape}], expected [n, ${this.num_actions}, ${this.feature_dim}]`);
+      }
+      // Row i*A + a of the flattened features is phi(s_i, a).
+      const flat = phi.reshape([n * a, d]);
+      const rowStart = tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(a, 'int32'));
+      const rows = (actions: tf.Tensor1D) => tf.gather(flat, tf.add(rowStart, tf.cast(actions, 'int32')));
+      return tf.keep(tf.sub(rows(chosen), rows(rejected)) as tf.Tensor2D);
+    });
+    const d = this.feature_dim;
+    return {
+      at: (indices) =>
+        tf.tidy(() => {
+          const picked = indices === undefined ? differences : tf.gather(differences, indices);
+          return tf.matMul(picked, this.theta.reshape([d, 1])).reshape([-1]) as tf.Tensor1D;
+        }),
+      dispose: () => differences.dispose(),
+    };
   }
 
   /** Current theta as plain numbers. */

@@ -19,6 +19,7 @@ export function preferredActions(policy: PairwisePolicy, states: readonly number
   const groups = group === undefined ? undefined : states.map(() => group);
   const scores = tf.tidy(() => {
     const s = tf.tensor2d(states as number[][]);
+    if (policy.allLogProbs !== undefined) return policy.allLogProbs(s, groups).argMax(1).dataSync().slice();
     const perAction = [];
     for (let a = 0; a < numActions; a++) {
       perAction.push(policy.logProbs(s, tf.fill([states.length], a, 'int32') as tf.Tensor1D, groups));
