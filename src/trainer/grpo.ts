@@ -246,17 +246,20 @@ export class GRPOTrainer {
       const losses: tf.Scalar[] = [];
       const norms: tf.Scalar[] = [];
       for (let it = 0; it < cfg.num_iterations; it++) {
+        let diagnostics: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
           const ev = this.policy.evaluate(contexts, tokens, cfg.temperature);
           const out = grpoLoss({ logProbs: ev.logProbs, oldLogProbs, refLogProbs, advantages, mask }, cfg);
-          // Per-sample token statistics, kept past the forward tidy and read back with everything else.
-          // Statistic-major [TOKEN_STATS, N], flattened: stacking on a new first axis is a few block
-          // copies, while stacking per-sample sums along axis 1 copies one number at a time on wasm
-          // (0.5 ms per step at N = 512). One sum over tokens then serves all five statistics.
-          const perToken = tf.stack([mask, out.kl, out.lowClipped, out.highClipped, tf.mul(ev.entropy, mask)]);
-          stats.push(own(tf.keep(tf.reshape(tf.sum(perToken, 2), [-1]))));
+          // Kept past the forward tidy; the statistics are formed after the gradient, where no tape records them.
+          diagnostics = [out.kl, out.lowClipped, out.highClipped, ev.entropy].map((t) => own(tf.keep(t)));
           return out.loss;
         }, vars);
+        // Per-sample token statistics, read back with everything else. Statistic-major [TOKEN_STATS, N],
+        // flattened: stacking on a new first axis is a few block copies, while stacking per-sample sums
+        // along axis 1 copies one number at a time on wasm (0.5 ms per step at N = 512). One sum over
+        // tokens then serves all five statistics.
+        const [kl, low, high, entropy] = diagnostics as tf.Tensor2D[];
+        stats.push(own(tf.tidy(() => tf.reshape(tf.sum(tf.stack([mask, kl!, low!, high!, tf.mul(entropy!, mask)]), 2), [-1]))));
         losses.push(own(value));
         const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
         try {

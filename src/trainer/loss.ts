@@ -78,25 +78,31 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
   }
   return tf.tidy(() => {
     const { oldLogProbs, advantages, mask } = input;
+    const refLogProbs = input.refLogProbs ?? null;
     const N = input.logProbs.shape[0];
-    const adv = tf.reshape(advantages, [N, 1]);
-    // At padding, replace log-probs by the old ones (ratio 1, KL 0) so that whatever values a policy
-    // puts there (even huge ones whose exp overflows) reach neither the loss nor its gradient.
-    const real = tf.greater(mask, 0);
-    const logProbs = tf.where(real, input.logProbs, oldLogProbs);
-    const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
     const lo = 1 - config.epsilon;
     const hi = 1 + config.epsilon_high;
-    let kl: tf.Tensor = tf.zerosLike(logProbs);
-    let refDiff: tf.Tensor | null = null; // ref - logp at real tokens, for the KL gradient
-    if (input.refLogProbs) {
-      refDiff = tf.sub(tf.where(real, input.refLogProbs, oldLogProbs), logProbs);
-      kl = tf.mul(tf.sub(tf.sub(tf.exp(refDiff), refDiff), 1), mask); // k3KL, written out to reuse refDiff
-    }
-    // Reduction weight of each token: d loss / d (masked per-token loss).
-    const weight = reductionWeights(mask, N, config);
+    // Per-token diagnostics, made in the operation's forward pass and handed out through this variable.
+    let diagnostics: tf.Tensor[] = [];
     const lossOf = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const save = args[1] as tf.GradSaveFunc;
+      // Everything is computed inside the operation's forward pass, which no gradient tape records:
+      // recorded, each of these kernels would also keep copies of its inputs for a backward pass
+      // that only the log-probs need, and that gradient is supplied below.
+      const [current, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+      const adv = tf.reshape(advantages, [N, 1]);
+      // At padding, replace log-probs by the old ones (ratio 1, KL 0) so that whatever values a policy
+      // puts there (even huge ones whose exp overflows) reach neither the loss nor its gradient.
+      const real = tf.greater(mask, 0);
+      const logProbs = tf.where(real, current, oldLogProbs);
+      const ratio = tf.exp(tf.sub(logProbs, oldLogProbs));
+      let kl: tf.Tensor = tf.zerosLike(logProbs);
+      let refDiff: tf.Tensor | null = null; // ref - logp at real tokens, for the KL gradient
+      if (refLogProbs) {
+        refDiff = tf.sub(tf.where(real, refLogProbs, oldLogProbs), logProbs);
+        kl = tf.mul(tf.sub(tf.sub(tf.exp(refDiff), refDiff), 1), mask); // k3KL, written out to reuse refDiff
+      }
+      // Reduction weight of each token: d loss / d (masked per-token loss).
+      const weight = reductionWeights(mask, N, config);
       const unclipped = tf.mul(ratio, adv);
       const clippedTerm = tf.mul(tf.clipByValue(ratio, lo, hi), adv);
       let perToken = tf.neg(tf.minimum(unclipped, clippedTerm));
@@ -107,22 +113,23 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
       let dPerToken = tf.where(passes, tf.neg(unclipped), tf.zerosLike(unclipped));
       // d(beta * k3)/d logp = beta * (1 - exp(ref - logp)), times the mask the KL carries.
       if (config.beta !== 0 && refDiff) dPerToken = tf.add(dPerToken, tf.mul(tf.mul(tf.sub(1, tf.exp(refDiff)), mask), config.beta));
-      // Padding positions took the old log-probs, which need no gradient: zero there.
-      const dLogProbs = tf.where(real, tf.mul(tf.mul(dPerToken, mask), weight), tf.zerosLike(dPerToken));
+      // Zero at padding: there the log-probs were replaced by the old ones (ratio 1, reference
+      // difference 0), so dPerToken is finite and the mask zeroes it; no select is needed.
+      const dLogProbs = tf.mul(tf.mul(dPerToken, mask), weight);
       save([dLogProbs]);
+      const low = tf.mul(tf.cast(tf.logicalAnd(tf.less(ratio, lo), tf.less(adv, 0)), 'float32'), mask);
+      const high = tf.mul(tf.cast(tf.logicalAnd(tf.greater(ratio, hi), tf.greater(adv, 0)), 'float32'), mask);
+      diagnostics = [kl, low, high].map((t) => tf.keep(t));
       return { value, gradFunc: (dy, saved) => tf.mul(dy, saved[0]!) };
     });
     const loss = lossOf(input.logProbs) as tf.Scalar;
-    const positive = tf.greater(adv, 0);
-    const negative = tf.less(adv, 0);
-    const low = tf.mul(tf.cast(tf.logicalAnd(tf.less(ratio, lo), negative), 'float32'), mask);
-    const high = tf.mul(tf.cast(tf.logicalAnd(tf.greater(ratio, hi), positive), 'float32'), mask);
-    return {
-      loss,
-      kl: kl as tf.Tensor2D,
-      lowClipped: low as tf.Tensor2D,
-      highClipped: high as tf.Tensor2D,
-    };
+    // Copies that this tidy owns (so a caller's tidy frees them as usual); the kept originals go.
+    const [kl, lowClipped, highClipped] = diagnostics.map((t) => {
+      const copy = tf.clone(t);
+      t.dispose();
+      return copy as tf.Tensor2D;
+    });
+    return { loss, kl: kl!, lowClipped: lowClipped!, highClipped: highClipped! };
   });
 }
 
