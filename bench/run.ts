@@ -154,12 +154,13 @@ async function main(): Promise<void> {
       table(
         ['measure', 'start', 'end', 'growth'],
         [
-          ['rss MB', fmt(m.rss_start_mb, 1), fmt(m.rss_end_mb, 1), `${fmt(m.rss_growth_pct, 1)}%`],
+          ['rss MB', fmt(m.rss_start_mb, 1), fmt(m.rss_end_mb, 1), `${fmt(m.rss_growth_pct, 1)}% (first to last reading); ${fmt(m.rss_fitted_growth_pct, 1)}% (line through all ${m.readings.length} readings)`],
           ['heap used MB', fmt(m.heap_start_mb, 1), fmt(m.heap_end_mb, 1), `${fmt(m.heap_end_mb - m.heap_start_mb, 1)} MB (${m.records.toLocaleString('en')} metric records streamed through onStep, none kept)`],
-          ['tf.memory().numTensors', m.tensors_start, m.tensors_end, String(m.tensors_end - m.tensors_start)],
+          ['tf.memory().numTensors (end: the largest reading)', m.tensors_start, m.tensors_end, String(m.tensors_end - m.tensors_start)],
         ],
       ),
     );
+    console.log(`rss MB every ${m.reading_every} steps: ${m.readings.map((r) => fmt(r.rss_mb, 1)).join(', ')}`);
     results.memory = m;
   }
 
