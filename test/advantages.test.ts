@@ -10,6 +10,7 @@ import {
   defineEstimator,
   type AdvantageInput,
   type AdvantageResult,
+  type EstimatorSpec,
   type PgrpoOptions,
 } from '../src/advantages';
 
@@ -319,4 +320,130 @@ test('generation ids: the small-integer fast path and the general path give the 
   const g = createEstimator('grpo').compute({ rewards, generationGroups: small, preferenceGroups: prefs });
   assert.ok(Math.abs(g.advantages[0]! - (1 / 3) / (Math.sqrt(1 / 3) + 1e-4)) < 1e-12);
   assert.ok(Math.abs(g.advantages[5]! - (-1 / 6) / (Math.sqrt(1 / 48) + 1e-4)) < 1e-12);
+});
+
+/**
+ * One batch in two layouts with the same samples and the same order within each generation group:
+ * `contiguous` lists each prompt's samples together under ids 0, 1, 2, ... (the fast paths: ids
+ * used as dense indices, moments and zero-spread flags run by run); `scattered` deals the prompts'
+ * samples out round-robin under large and negative ids (Map lookup, per-group accumulators).
+ * `order[j]` is the contiguous index of scattered sample j.
+ */
+function twoLayouts(rng: Rng, groupSizes: number[], reward: (prompt: number, k: number) => number) {
+  const rewards: number[] = [];
+  const prompts: number[] = [];
+  const labels: string[] = [];
+  const names = ['majority', 'minority', 'third'];
+  const start: number[] = [];
+  groupSizes.forEach((size, p) => {
+    start.push(rewards.length);
+    for (let k = 0; k < size; k++) {
+      rewards.push(reward(p, k));
+      prompts.push(p);
+      labels.push(names[(p + (rng.uniform() < 0.2 ? 1 : 0)) % names.length]!);
+    }
+  });
+  const order: number[] = [];
+  for (let k = 0; order.length < rewards.length; k++) {
+    groupSizes.forEach((size, p) => {
+      if (k < size) order.push(start[p]! + k);
+    });
+  }
+  const scatteredId = (p: number) => (p % 2 === 0 ? 2_000_000_000 - p : -1_000_000 - p);
+  const contiguous = batch(rewards, prompts, labels);
+  const scattered: AdvantageInput = {
+    rewards: Float64Array.from(order, (i) => rewards[i]!),
+    generationGroups: Int32Array.from(order, (i) => scatteredId(prompts[i]!)),
+    // Equal labels as distinct string objects: grouping is by value, not by identity.
+    preferenceGroups: order.map((i) => [...labels[i]!].join('')),
+  };
+  return { contiguous, scattered, order };
+}
+
+const RESULT_KEYS = ['advantages', 'baselines', 'scales', 'zeroStdGeneration', 'fallback'] as const;
+
+function assertSameResults(a: AdvantageResult, b: AdvantageResult, order: number[], what: string, keys: readonly (keyof AdvantageResult)[] = RESULT_KEYS): void {
+  for (const key of keys) {
+    for (let j = 0; j < order.length; j++) {
+      const x = a[key][order[j]!]!;
+      const y = b[key][j]!;
+      assert.ok(Object.is(x, y), `${what}: ${key} of sample ${order[j]} is ${x} in the contiguous layout, ${y} scattered`);
+    }
+  }
+}
+
+test('fast paths (contiguous prompt ids) and general paths (scattered ids) give bit-identical results', () => {
+  const rng = new Rng(7);
+  // Random group sizes (1 only for pgrpo, which allows it), every fifth prompt with equal rewards,
+  // one with 0.1 + 0.2 next to 0.3 (equal to a few ulps), rewards on very different scales.
+  for (const minSize of [1, 2]) {
+    const sizes = Array.from({ length: 40 }, () => minSize + rng.int(7));
+    const reward = (p: number, k: number) =>
+      p % 5 === 0 ? 0.2 : p === 3 ? [0.1 + 0.2, 0.3][k % 2]! : (p % 3 === 0 ? 1e6 : 1) * rng.normal();
+    const { contiguous, scattered, order } = twoLayouts(rng, sizes, reward);
+    const custom = defineEstimator('half', (input) => input.rewards.map((r) => r / 2));
+    const perPrompt = minSize === 1 ? [custom] : [createGrpoEstimator(), createDrGrpoEstimator(), createRlooEstimator(), custom];
+    for (const est of perPrompt) {
+      const a = est.compute(contiguous);
+      assertSameResults(a, est.compute(scattered), order, est.name);
+      assert.equal(a.zeroStdGeneration[0], 1, est.name);
+      if (est !== custom) for (let i = 0; i < sizes[0]!; i++) assert.ok(Object.is(a.advantages[i], 0), `${est.name}: exact zero`);
+    }
+    // Batch-wide and per-preference-group statistics follow the sample order, which the scattered
+    // layout changes; the generation-group flags do not. With the order kept and the ids decreasing
+    // (so no fast path applies), every output is identical.
+    const decreasing = { ...contiguous, generationGroups: contiguous.generationGroups.map((p) => 2_000_000_000 - p) };
+    const specs: EstimatorSpec[] = minSize === 1 ? ['pgrpo'] : ['pgrpo', { name: 'grpo', scale_rewards: 'batch' }];
+    for (const spec of specs) {
+      const a = createEstimator(spec).compute(contiguous);
+      assertSameResults(a, createEstimator(spec).compute(scattered), order, JSON.stringify(spec), ['zeroStdGeneration', 'fallback']);
+      assert.deepEqual(createEstimator(spec).compute(decreasing), a, JSON.stringify(spec));
+    }
+  }
+});
+
+test('generation ids: dense ids used in place, offset ids and a prompt seen twice give the same advantages', () => {
+  const rewards = [1, 2, 4, 0.5, 0.5, 3, 7];
+  const prefs = Array(7).fill('a');
+  const dense = createGrpoEstimator().compute(batch(rewards, [0, 0, 0, 1, 1, 2, 2], prefs));
+  const offset = createGrpoEstimator().compute(batch(rewards, [10, 10, 10, 11, 11, 12, 12], prefs));
+  assert.deepEqual(offset, dense);
+  // Prompt 0 again at the end: no longer contiguous, so moments take the general path mid-way.
+  const again = createGrpoEstimator().compute(batch([1, 2, 0.5, 0.5, 3, 7, 4], [0, 0, 1, 1, 2, 2, 0], prefs));
+  assert.deepEqual([...again.advantages], [0, 1, 3, 4, 5, 6, 2].map((i) => dense.advantages[i]));
+  assert.deepEqual([...again.zeroStdGeneration], [0, 0, 1, 1, 0, 0, 0]);
+  // The generation-group flags of pgrpo and custom estimators: a constant prompt split in two runs is
+  // flagged only if the whole prompt is constant.
+  const split = batch([0.5, 0.5, 1, 2, 0.5, 9], [0, 0, 1, 1, 0, 2], prefs.slice(0, 6));
+  assert.deepEqual([...createPgrpoEstimator().compute(split).zeroStdGeneration], [1, 1, 0, 0, 1, 1]);
+  const split2 = batch([0.5, 0.5, 1, 2, 0.7], [0, 0, 1, 1, 0], prefs.slice(0, 5));
+  assert.deepEqual([...createPgrpoEstimator().compute(split2).zeroStdGeneration], [0, 0, 0, 0, 0]);
+});
+
+test('single-sample generation groups and bad rewards: same errors on the fast and the general path', () => {
+  for (const ids of [[0, 0, 1], [5e8, 5e8, -3], [2, 2, 0]]) {
+    for (const est of [createGrpoEstimator(), createDrGrpoEstimator(), createRlooEstimator()]) {
+      assert.throws(() => est.compute(batch([1, 2, 3], ids, ['a', 'a', 'a'])), new RegExp(`generation group ${ids[2]} has 1 sample`));
+    }
+  }
+  const cases: Array<[number[], number, string]> = [
+    [[NaN, 1, 2, 3], 0, 'NaN'],
+    [[1, 2, Infinity, 3], 2, 'Infinity'],
+    [[1, 2, 3, -Infinity], 3, '-Infinity'],
+  ];
+  for (const [values, index, shown] of cases) {
+    for (const ids of [[0, 0, 1, 1], [0, 1, 0, 1], [7, 7, -7, -7], [0, 0, 1, 2]]) {
+      for (const spec of ['grpo', 'dr_grpo', 'rloo', 'pgrpo'] as const) {
+        const input = batch(values, ids, ['a', 'b', 'a', 'b']);
+        assert.throws(() => createEstimator(spec).compute(input), new RegExp(`^Error: ${spec}: rewards\\[${index}\\] is ${shown}; rewards must be finite$`));
+        // The reward error comes first, as in validateInput, even with a bad label too.
+        assert.throws(() => createEstimator(spec).compute({ ...input, preferenceGroups: ['a', 'b', '', 'b'] }), /rewards must be finite/);
+      }
+    }
+  }
+  // A bad label comes before a single-sample group; a leading missing label is caught too.
+  for (const spec of ['grpo', 'rloo', 'pgrpo'] as const) {
+    assert.throws(() => createEstimator(spec).compute(batch([1, 2, 3], [0, 0, 1], ['a', 'a', 7 as never])), /preferenceGroups\[2\] is 7; it must be a non-empty string/);
+    assert.throws(() => createEstimator(spec).compute(batch([1, 2, 3], [0, 0, 0], [undefined as never, 'a', 'a'])), /preferenceGroups\[0\] is undefined/);
+  }
 });

@@ -1,7 +1,7 @@
 /**
  * Plugging a user-written advantage rule into the trainer.
  */
-import { generationStats, markZeroSpread } from './generation';
+import { markZeroSpread } from './generation';
 import { emptyResult, expectNullState, validateInput } from './input';
 import type { AdvantageEstimator, AdvantageInput, AdvantageResult } from './types';
 
@@ -43,7 +43,7 @@ function fromAdvantages(name: string, input: AdvantageInput, n: number, advantag
   const result = emptyResult(n);
   result.advantages.set(advantages);
   for (let i = 0; i < n; i++) result.baselines[i] = input.rewards[i]! - advantages[i]!;
-  markZeroSpread(generationStats(name, input, false), result.zeroStdGeneration);
+  markZeroSpread(input, result.zeroStdGeneration);
   return result;
 }
 

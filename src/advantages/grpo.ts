@@ -1,8 +1,8 @@
 /**
  * GRPO group-relative advantages, with TRL's `scale_rewards` choices, and Dr. GRPO (mean-only).
  */
-import { generationStats, markZeroSpread } from './generation';
-import { checkEpsilon, checkOptionKeys, emptyResult, expectNullState, validateInput } from './input';
+import { generationStats, requireBaselines } from './generation';
+import { checkEpsilon, checkOptionKeys, checkPreferenceGroups, checkShape, emptyResult, expectNullState } from './input';
 import { unbiasedStd, wholeMoments } from './moments';
 import type { AdvantageEstimator, AdvantageInput, AdvantageResult } from './types';
 
@@ -63,11 +63,11 @@ function groupRelativeEstimator(name: string, options: GrpoOptions | undefined):
 }
 
 function computeGroupRelative(name: string, input: AdvantageInput, scaleRewards: ScaleRewards, epsilon: number): AdvantageResult {
-  const n = validateInput(name, input);
-  const stats = generationStats(name, input, true);
-  const result = emptyResult(n);
-  markZeroSpread(stats, result.zeroStdGeneration);
-
+  // validateInput's checks in its order, the rewards checked by the moment pass.
+  const n = checkShape(name, input);
+  const stats = generationStats(name, input);
+  checkPreferenceGroups(name, input.preferenceGroups);
+  requireBaselines(name, stats);
   const { groupOf, count, mean, m2, zeroSpread } = stats;
   const numGroups = count.length;
   const groupScale = new Float64Array(numGroups).fill(1);
@@ -79,16 +79,26 @@ function computeGroupRelative(name: string, input: AdvantageInput, scaleRewards:
   }
 
   const { rewards } = input;
-  const { advantages, baselines, scales } = result;
-  for (let i = 0; i < n; i++) {
+  const result = emptyResult(n, false); // every scale is written below
+  const { advantages, baselines, scales, zeroStdGeneration } = result;
+  // Run by run (a run: adjacent samples of one group): the group's values are read once per run.
+  for (let i = 0; i < n; ) {
     const g = groupOf[i]!;
-    scales[i] = groupScale[g]!;
-    if (zeroSpread[g] === 1) {
-      baselines[i] = rewards[i]!; // advantages[i] stays exactly 0
-    } else {
-      baselines[i] = mean[g]!;
-      advantages[i] = (rewards[i]! - mean[g]!) / groupScale[g]!;
-    }
+    const start = i;
+    const mu = mean[g]!;
+    const scale = groupScale[g]!;
+    const zero = zeroSpread[g] === 1;
+    do {
+      scales[i] = scale;
+      if (zero) {
+        baselines[i] = rewards[i]!; // advantages[i] stays exactly 0
+      } else {
+        baselines[i] = mu;
+        advantages[i] = (rewards[i]! - mu) / scale;
+      }
+      i++;
+    } while (i < n && groupOf[i] === g);
+    if (zero) zeroStdGeneration.fill(1, start, i);
   }
   return result;
 }

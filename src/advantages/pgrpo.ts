@@ -3,9 +3,9 @@
  * the sample's preference group instead of its generation group, so a minority group whose rewards
  * sit on a different scale is neither drowned out by nor mistaken for the majority.
  */
-import { generationStats, markZeroSpread } from './generation';
+import { markZeroSpread } from './generation';
 import { densePreferenceGroups } from './grouping';
-import { checkEpsilon, checkOptionKeys, emptyResult, validateInput } from './input';
+import { checkEpsilon, checkOptionKeys, checkRewards, checkShape, emptyResult } from './input';
 import { unbiasedStd, wholeMoments } from './moments';
 import { PreferenceHistory, checkGroupState, type PreferenceGroupState, type PreferenceGroupStats } from './preference-history';
 import type { AdvantageEstimator, AdvantageInput, AdvantageResult } from './types';
@@ -107,8 +107,10 @@ function computePgrpo(
   minCount: number,
   epsilon: number,
 ): AdvantageResult {
-  const n = validateInput(NAME, input);
-  const { groupOf, ids: names } = densePreferenceGroups(input.preferenceGroups);
+  // validateInput's checks, in its order, with the labels checked while they are densified.
+  const n = checkShape(NAME, input);
+  checkRewards(NAME, input.rewards);
+  const { groupOf, ids: names } = densePreferenceGroups(NAME, input.preferenceGroups);
   if (declared !== undefined) {
     for (const name of names) {
       if (!declared.has(name)) {
@@ -117,8 +119,6 @@ function computePgrpo(
       }
     }
   }
-  const result = emptyResult(n);
-  markZeroSpread(generationStats(NAME, input, false), result.zeroStdGeneration);
 
   if (update === 'before') history.absorb(input.rewards, groupOf, names);
   // Baseline and scale per preference group, read from the history once per group, not per sample.
@@ -146,13 +146,22 @@ function computePgrpo(
   }
 
   const { rewards } = input;
+  const result = emptyResult(n, false); // every scale is written below
+  markZeroSpread(input, result.zeroStdGeneration);
   const { advantages, baselines, scales, fallback } = result;
-  for (let i = 0; i < n; i++) {
+  // Run by run (a run: adjacent samples of one group): the group's values are read once per run.
+  for (let i = 0; i < n; ) {
     const g = groupOf[i]!;
-    baselines[i] = groupMean[g]!;
-    scales[i] = groupScale[g]!;
-    advantages[i] = (rewards[i]! - groupMean[g]!) / groupScale[g]!;
-    fallback[i] = fallbackGroup[g]!;
+    const start = i;
+    const mu = groupMean[g]!;
+    const scale = groupScale[g]!;
+    do {
+      baselines[i] = mu;
+      scales[i] = scale;
+      advantages[i] = (rewards[i]! - mu) / scale;
+      i++;
+    } while (i < n && groupOf[i] === g);
+    if (fallbackGroup[g] === 1) fallback.fill(1, start, i);
   }
   if (update === 'after') history.absorb(input.rewards, groupOf, names);
   return result;

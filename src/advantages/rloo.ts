@@ -1,8 +1,8 @@
 /**
  * RLOO: REINFORCE with a leave-one-out baseline (Ahmadian et al. 2024, "Back to Basics").
  */
-import { generationStats, markZeroSpread } from './generation';
-import { emptyResult, expectNullState, validateInput } from './input';
+import { generationStats, requireBaselines } from './generation';
+import { checkPreferenceGroups, checkShape, emptyResult, expectNullState } from './input';
 import type { AdvantageEstimator } from './types';
 
 /**
@@ -17,26 +17,36 @@ export function createRlooEstimator(): AdvantageEstimator {
   return {
     name,
     compute(input) {
-      const n = validateInput(name, input);
-      const stats = generationStats(name, input, true);
+      // validateInput's checks in its order, the rewards checked by the moment pass.
+      const n = checkShape(name, input);
+      const stats = generationStats(name, input);
+      checkPreferenceGroups(name, input.preferenceGroups);
+      requireBaselines(name, stats);
       const result = emptyResult(n);
-      markZeroSpread(stats, result.zeroStdGeneration);
       const { groupOf, count, mean, zeroSpread } = stats;
       const { rewards } = input;
-      const { advantages, baselines } = result;
-      for (let i = 0; i < n; i++) {
+      const { advantages, baselines, zeroStdGeneration } = result;
+      // Run by run (a run: adjacent samples of one group): the group's values are read once per run.
+      for (let i = 0; i < n; ) {
         const g = groupOf[i]!;
-        const r = rewards[i]!;
-        if (zeroSpread[g] === 1) {
-          baselines[i] = r; // advantage stays exactly 0
-          continue;
-        }
-        // Written around the group mean, (G·mean - r) / (G - 1) = mean + (mean - r) / (G - 1),
-        // which avoids forming the large sum G·mean.
+        const start = i;
+        const mu = mean[g]!;
         const G = count[g]!;
-        const baseline = mean[g]! + (mean[g]! - r) / (G - 1);
-        baselines[i] = baseline;
-        advantages[i] = r - baseline;
+        const zero = zeroSpread[g] === 1;
+        do {
+          const r = rewards[i]!;
+          if (zero) {
+            baselines[i] = r; // advantage stays exactly 0
+          } else {
+            // Written around the group mean, (G·mean - r) / (G - 1) = mean + (mean - r) / (G - 1),
+            // which avoids forming the large sum G·mean.
+            const baseline = mu + (mu - r) / (G - 1);
+            baselines[i] = baseline;
+            advantages[i] = r - baseline;
+          }
+          i++;
+        } while (i < n && groupOf[i] === g);
+        if (zero) zeroStdGeneration.fill(1, start, i);
       }
       return result;
     },
