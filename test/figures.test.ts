@@ -107,13 +107,17 @@ test('reward curves: mean line plus lower/upper band traces per method and group
   assert.throws(() => rewardCurvesFigure([]), /curves is empty/);
 });
 
-test('recovery against share: error bars from the interval, censored seeds labelled, all-censored cells named', () => {
+test('recovery against share: error bars from the interval, lines dodged, censored seeds noted per share, all-censored cells named', () => {
   const summary = recoverySummary(logs([0.1, 0.5, 0.9]), { best: { minority: 1, majority: 1 }, fraction: 0.9, groups: ['minority'], ...FAST });
   const fig = recoveryVsShareFigure(summary);
   assert.deepEqual(fig.data.map((t) => t.name), ['GRPO · minority', 'P-GRPO · minority', 'GRPO · minority: not reached']);
   const grpo = fig.data[0]!;
   const rows = summary.filter((r) => r.method === 'GRPO').sort((a, b) => (a.share as number) - (b.share as number));
-  assert.deepEqual(grpo.x, [0.1, 0.5, 0.9]);
+  // Two lines, closest shares 0.4 apart: offsets -/+ 0.25 * 0.4 / 2 / 2 = 0.025; the hover keeps the exact share.
+  const p = fig.data[1]!;
+  (grpo.x as number[]).forEach((x, i) => assert.ok(Math.abs(x - ([0.1, 0.5, 0.9][i]! - 0.025)) < 1e-12, `GRPO x ${x}`));
+  (p.x as number[]).forEach((x, i) => assert.ok(Math.abs(x - ([0.1, 0.5, 0.9][i]! + 0.025)) < 1e-12, `P-GRPO x ${x}`));
+  assert.deepEqual(grpo.customdata, [0.1, 0.5, 0.9]);
   const errors = grpo.error_y as { array: (number | null)[]; arrayminus: (number | null)[] };
   rows.forEach((r, i) => {
     if (Number.isFinite(r.mean)) {
@@ -122,17 +126,29 @@ test('recovery against share: error bars from the interval, censored seeds label
     } else {
       assert.equal((grpo.y as unknown[])[i], null);
     }
-    assert.equal((grpo.text as string[])[i], r.n_censored > 0 ? `${r.n_censored}/${r.n_seeds} censored` : '');
   });
+  // One note per share lists the partly censored series (all-censored cells are named in the title instead).
+  const notes = fig.layout.annotations as { x: number; text: string; yref: string }[];
+  const expected = [0.1, 0.5, 0.9]
+    .map((share) => ({
+      share,
+      names: summary.filter((r) => r.share === share && r.n_censored > 0 && Number.isFinite(r.mean)).map((r) => `${r.method} ${r.n_censored}/${r.n_seeds}`),
+    }))
+    .filter((e) => e.names.length > 0);
+  assert.ok(expected.length > 0);
+  assert.deepEqual(
+    notes.map((n) => [n.x, n.text, n.yref]),
+    expected.map((e) => [e.share, `censored seeds:<br>${e.names.join('<br>')}`, 'paper']),
+  );
   // GRPO at share 0.1 is slow (rate <= 0.02 * 1.1 * 1.3 = 0.0286/step): by step 60 the minority is at most
   // 0.15 + 0.8 (1 - e^{-1.716}) + 0.03 = 0.836 < 0.9, so every seed is censored.
   // At share 0.9 (rate 0.0418-0.0494) seeds 2 and 3 reach it (steps 54, 52) and seed 1 does not.
   assert.deepEqual(rows.map((r) => [r.share, r.n_censored]), [[0.1, 3], [0.5, 3], [0.9, 1]]);
   assert.equal(rows[2]!.mean, 53);
-  assert.equal((grpo.text as string[])[2], '1/3 censored');
+  assert.match(notes.find((n) => n.x === 0.9)!.text, /<br>GRPO 1\/3/);
   assert.match(fig.layout.title!.text, /never reached by any seed: GRPO · minority at share 0.1; GRPO · minority at share 0.5/);
   const marks = fig.data[2]!;
-  assert.deepEqual([marks.x, marks.y, (marks.marker as { symbol: string }).symbol], [[0.1, 0.5], [60, 60], 'triangle-up-open']);
+  assert.deepEqual([marks.x, marks.y, (marks.marker as { symbol: string }).symbol], [[0.1 - 0.025, 0.5 - 0.025], [60, 60], 'triangle-up-open']);
   assert.equal(fig.layout.yaxis!.title!.text, 'recovery time (training steps)');
   assert.equal(fig.layout.xaxis!.title!.text, 'minority share (fraction of users)');
   assert.throws(() => recoveryVsShareFigure(summary.map((r) => ({ ...r, share: 'x' }))), /summary\[0\]\.share must be a number/);

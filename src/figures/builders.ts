@@ -157,7 +157,10 @@ export interface RecoveryFigureOptions extends FigureOptions {
 
 /**
  * Recovery time against minority share with bootstrap-interval error bars, one line per (method, group).
- * Points where some seeds never recovered carry a "k/n censored" label. Cells where every seed was
+ * Lines are dodged sideways by a small offset each so that overlapping means and bars stay apart (the
+ * hover shows the exact share). Where some seeds never recovered, one note per share lists
+ * "k/n" censored seeds per series, placed below or above that share's bars, wherever they leave room
+ * (labels on the points would pile up when methods agree). Cells where every seed was
  * censored have no mean: they are drawn as open triangles at the run's last step (the time is longer
  * than that), labelled "not reached", and listed under the title, never left out silently.
  */
@@ -184,16 +187,27 @@ export function recoveryVsShareFigure(summary: readonly SeedSummaryRow[] | DataF
   const data: PlotlyTrace[] = [];
   const neverReached: string[] = [];
   const censoredMarks: PlotlyTrace[] = [];
-  for (const { method, group, rows: pts } of lines.values()) {
+  const shares = [...new Set(rows.map((r) => r[shareKey] as number))].sort((a, b) => a - b);
+  const censoredAt = new Map<number, string[]>(shares.map((x) => [x, []]));
+  // Sideways offset between lines: a quarter of the closest pair of shares, split among the lines.
+  const gaps = shares.slice(1).map((x, i) => x - shares[i]!);
+  const dodge = lines.size > 1 ? (0.25 * (gaps.length ? Math.min(...gaps) : 0.1)) / lines.size : 0;
+  [...lines.values()].forEach(({ method, group, rows: pts }, lineIndex) => {
     pts.sort((a, b) => (a[shareKey] as number) - (b[shareKey] as number));
     const color = groupShade(methodColor(method), Math.max(0, groups.indexOf(group)), groups.length);
     const name = group ? traceName(method, group) : method;
-    for (const p of pts) if (!Number.isFinite(p.mean)) neverReached.push(`${name} at ${shareKey} ${p[shareKey]}`);
+    const offset = (lineIndex - (lines.size - 1) / 2) * dodge;
+    for (const p of pts) {
+      if (!Number.isFinite(p.mean)) neverReached.push(`${name} at ${shareKey} ${p[shareKey]}`);
+      else if (p.n_censored > 0) censoredAt.get(p[shareKey] as number)!.push(`${groups.length > 1 ? name : method} ${p.n_censored}/${p.n_seeds}`);
+    }
     data.push({
       type: 'scatter',
-      mode: 'lines+markers+text',
+      mode: 'lines+markers',
       name,
-      x: pts.map((p) => p[shareKey] as number),
+      x: pts.map((p) => (p[shareKey] as number) + offset),
+      customdata: pts.map((p) => p[shareKey] as number),
+      hovertemplate: `${name}<br>${shareKey} %{customdata}<br>%{y:.1f} steps<extra></extra>`,
       y: pts.map((p) => (Number.isFinite(p.mean) ? p.mean : null)) as number[],
       error_y: {
         type: 'data',
@@ -204,10 +218,6 @@ export function recoveryVsShareFigure(summary: readonly SeedSummaryRow[] | DataF
         thickness: 1.5,
         width: 5,
       },
-      text: pts.map((p) => (p.n_censored > 0 ? `${p.n_censored}/${p.n_seeds} censored` : '')),
-      textposition: 'top center',
-      textfont: { size: 11, color },
-      cliponaxis: false,
       line: { color, dash: group ? groupDash(group, groups) : 'solid', width: 2 },
       marker: { color, size: 8 },
       legendgroup: name,
@@ -218,7 +228,7 @@ export function recoveryVsShareFigure(summary: readonly SeedSummaryRow[] | DataF
         type: 'scatter',
         mode: 'markers+text',
         name: `${name}: not reached`,
-        x: unreached.map((p) => p[shareKey] as number),
+        x: unreached.map((p) => (p[shareKey] as number) + offset),
         y: unreached.map((p) => p.last_step!),
         text: unreached.map((p) => `not reached by step ${p.last_step}`),
         textposition: 'bottom center',
@@ -229,7 +239,7 @@ export function recoveryVsShareFigure(summary: readonly SeedSummaryRow[] | DataF
         showlegend: false,
       });
     }
-  }
+  });
   data.push(...censoredMarks);
   const subtitle = opts.subtitle ?? (neverReached.length ? `never reached by any seed: ${neverReached.join('; ')}` : 'mean over seeds that recovered; bars: bootstrap 95% interval');
   const layout = baseLayout({
@@ -239,11 +249,43 @@ export function recoveryVsShareFigure(summary: readonly SeedSummaryRow[] | DataF
     yTitle: opts.yTitle ?? 'recovery time (training steps)',
   });
   // Pad the share axis so point labels at the smallest and largest share are not cut at the plot edge.
-  const shares = rows.map((r) => r[shareKey] as number);
-  const [lo, hi] = [Math.min(...shares), Math.max(...shares)];
+  const [lo, hi] = [shares[0]!, shares[shares.length - 1]!];
   const pad = hi > lo ? 0.1 * (hi - lo) : 0.05;
   layout.xaxis = { ...layout.xaxis, range: [lo - pad, hi + pad] };
+  layout.annotations = censoredNotes(rows, shareKey, censoredAt);
   return { data, layout };
+}
+
+/**
+ * One note per share listing its partly censored series, inside the plot at the bottom of that
+ * share's column when its error bars leave room there, else at the top.
+ */
+function censoredNotes(rows: readonly SeedSummaryRow[], shareKey: string, censoredAt: Map<number, string[]>): Record<string, unknown>[] {
+  const finite = rows.filter((r) => Number.isFinite(r.mean));
+  const values = finite.flatMap((r) => [r.lower, r.upper, r.mean]).filter(Number.isFinite);
+  const [yMin, yMax] = values.length ? [Math.min(...values), Math.max(...values)] : [0, 1];
+  const span = yMax - yMin || 1;
+  const notes: Record<string, unknown>[] = [];
+  for (const [share, lines] of censoredAt) {
+    if (lines.length === 0) continue;
+    const column = finite.filter((r) => r[shareKey] === share);
+    const low = Math.min(...column.map((r) => r.lower));
+    // About 5% of the plot height per text line (two header lines), plus a little air.
+    const needed = (0.05 * (lines.length + 1) + 0.03) * span;
+    const atBottom = low - yMin >= needed;
+    notes.push({
+      x: share,
+      xref: 'x',
+      y: atBottom ? 0 : 1,
+      yref: 'paper',
+      yanchor: atBottom ? 'bottom' : 'top',
+      showarrow: false,
+      align: 'center',
+      font: { size: 10, color: '#444' },
+      text: `censored seeds:<br>${lines.join('<br>')}`,
+    });
+  }
+  return notes;
 }
 
 /** Options for {@link advantageDistributionFigure}. */
