@@ -5,12 +5,14 @@ import { initBackend } from '../src/backend';
 import type { PgrpoState } from '../src/advantages';
 import { ALL_GROUPS, frameToRecords, type MetricRecord } from '../src/frames';
 import { CategoricalMLPPolicy, type Policy } from '../src/policy';
+import { Rng } from '../src/random';
 import {
   Adam,
   GRPOTrainer,
   LOSS_TYPES,
   clipByGlobalNorm,
   createPGRPOTrainer,
+  fusedAdamAvailable,
   grpoLoss,
   k3KL,
   tableTask,
@@ -223,6 +225,46 @@ test('for one-token responses the four loss_types coincide', async () => {
 
 // ---------------------------------------------------------------------------------------------
 // Optimiser pieces.
+
+test('wasm has no fused Adam kernel (its SIMD kernels are as fast); the op-by-op update runs there', async () => {
+  await initBackend('wasm');
+  assert.equal(fusedAdamAvailable(), false);
+});
+
+for (const backend of ['cpu'] as const) {
+  test(`[${backend}] fused Adam kernel: bit-identical to the op-by-op update over many steps, inputs untouched, no leaks`, async () => {
+    await initBackend(backend);
+    assert.ok(fusedAdamAvailable(), `the fused kernel is registered for ${backend}`);
+    const rng = new Rng(11);
+    const shapes = [[3, 5], [5], [5, 2], [1]];
+    const make = () => shapes.map((shape) => tf.variable(tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape)));
+    const fusedVars = make();
+    const plainVars = fusedVars.map((v) => tf.variable(v.clone()));
+    const start = fusedVars.map((v) => Array.from(v.dataSync()));
+    const options = { learning_rate: 0.03, beta1: 0.8, beta2: 0.99, eps: 1e-6 };
+    const fused = new Adam(fusedVars, options);
+    const plain = new Adam(plainVars, { ...options, fused: false });
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 25; step++) {
+      // Gradients over many magnitudes, exact zeros included.
+      const grads = shapes.map((shape) =>
+        tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i + step) % 7 === 0 ? 0 : rng.normal() * 10 ** (rng.int(9) - 4))), shape),
+      );
+      const copies = grads.map((g) => Array.from(g.dataSync()));
+      fused.apply(grads);
+      plain.apply(grads);
+      grads.forEach((g, i) => assert.deepEqual(Array.from(g.dataSync()), copies[i], 'gradients are not modified'));
+      tf.dispose(grads);
+    }
+    assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
+    fusedVars.forEach((v, i) => assert.deepEqual(Array.from(v.dataSync()), Array.from(plainVars[i]!.dataSync()), `variable ${i}`));
+    assert.deepEqual(fused.getState(), plain.getState(), 'moments and step');
+    fusedVars.forEach((v, i) => assert.notDeepEqual(Array.from(v.dataSync()), start[i], `variable ${i} moved`));
+    fused.dispose();
+    plain.dispose();
+    tf.dispose([...fusedVars, ...plainVars]);
+  });
+}
 
 test('Adam with bias correction matches a hand computation; global-norm clipping scales to max_norm', async () => {
   await initBackend('cpu');

@@ -3,6 +3,7 @@
  * exactly (tf.train.adam keeps its moments private).
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamAvailable, fusedAdamUpdate } from './fusedAdam';
 
 /** Hyper-parameters of {@link Adam}. */
 export interface AdamOptions {
@@ -13,6 +14,11 @@ export interface AdamOptions {
   beta2?: number;
   /** Default 1e-8. */
   eps?: number;
+  /**
+   * Use the one-kernel update of ./fusedAdam.ts where the backend has it (cpu; default true).
+   * Both give bit-identical results; false keeps the op-by-op update (for tests and comparisons).
+   */
+  fused?: boolean;
 }
 
 /** Serialisable Adam state: the update count and both moments of every variable. */
@@ -37,6 +43,7 @@ export class Adam {
   private readonly beta1: number;
   private readonly beta2: number;
   private readonly eps: number;
+  private readonly fused: boolean;
   private t = 0;
 
   constructor(vars: readonly tf.Variable[], options: AdamOptions) {
@@ -45,6 +52,7 @@ export class Adam {
     this.beta1 = options.beta1 ?? 0.9;
     this.beta2 = options.beta2 ?? 0.999;
     this.eps = options.eps ?? 1e-8;
+    this.fused = options.fused ?? true;
     this.sizes = this.vars.map((x) => x.size);
     const total = this.sizes.reduce((a, b) => a + b, 0);
     // One flat moment pair for all variables: an update is a dozen kernels in all instead of a
@@ -69,6 +77,16 @@ export class Adam {
     // Bias corrections in double precision on the JS side.
     const c1 = 1 - Math.pow(this.beta1, this.t);
     const c2 = 1 - Math.pow(this.beta2, this.t);
+    if (this.fused && fusedAdamAvailable()) {
+      tf.tidy(() => {
+        const scalars = { beta1: this.beta1, beta2: this.beta2, eps: this.eps, learning_rate: this.lr, c1, c2 };
+        const next = fusedAdamUpdate(grads, this.m as tf.Tensor1D, this.v as tf.Tensor1D, this.vars, scalars);
+        this.m.assign(next.m);
+        this.v.assign(next.v);
+        this.vars.forEach((x, i) => x.assign(next.params[i]!));
+      });
+      return;
+    }
     tf.tidy(() => {
       const g = grads.length === 1 ? tf.reshape(grads[0]!, [-1]) : tf.concat(grads.map((x) => tf.reshape(x, [-1])));
       // Element by element the same operations, in the same order, as a per-variable Adam.
