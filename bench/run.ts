@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- options]`: the kit's benchmarks against PyTorch and numpy.
  *
- *   --only=step,estimators,memory,kernels   run a subset (default: all four)
+ *   --only=step,estimators,memory,kernels,lm   run a subset (default: all five)
  *   --steps=N                       timed GRPO steps per backend (default 50)
+ *   --lm-steps=N                    timed steps of the sequence-policy benchmark on wasm and PyTorch (default 20; cpu a quarter)
  *   --memory-steps=N                training steps of the memory benchmark (default 2000)
- *   --backends=wasm,cpu             backends of the step benchmark (default wasm,cpu)
+ *   --backends=wasm,cpu             backends of the step and lm benchmarks (default wasm,cpu)
  *   --wasm-threads=N                also time the step on the multi-threaded wasm build (experimental, in a child process)
  *   --compare=REF                   also time the step against the code at git revision REF, interleaved (bench/compare.ts)
  *   --reproduce[=smoke|full]        also time `npm run notebooks -- --smoke` (default) or `npm run reproduce` (long)
@@ -20,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { compareWithRef } from './compare';
 import { benchEstimators } from './estimators';
 import { kernelCosts } from './kernels';
+import { LM_WORKLOAD, mergeTorchRuns, prepareLm, timeKitLmStep, timeTorchLmStep, type LmStepTiming, type TorchLmRun } from './lmStep';
 import { measureMemory } from './memory';
 import { medianOf, pythonPath } from './python';
 import { profileStep, timeKitStep, timeTorchStep, type StepTiming } from './step';
@@ -28,6 +30,7 @@ import { STEP_WORKLOAD, type WorkloadSizes } from './workload';
 interface Options {
   only: Set<string>;
   steps: number;
+  lmSteps: number;
   memorySteps: number;
   backends: string[];
   wasmThreads: number;
@@ -38,10 +41,13 @@ interface Options {
   threadedChild: boolean;
 }
 
+const BENCHMARKS = ['step', 'estimators', 'memory', 'kernels', 'lm'];
+
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = {
-    only: new Set(['step', 'estimators', 'memory', 'kernels']),
+    only: new Set(BENCHMARKS),
     steps: 50,
+    lmSteps: 20,
     memorySteps: 2000,
     backends: ['wasm', 'cpu'],
     wasmThreads: 0,
@@ -60,10 +66,13 @@ function parseArgs(argv: readonly string[]): Options {
     switch (key) {
       case 'only':
         o.only = new Set(value.split(',').filter(Boolean));
-        for (const k of o.only) if (!['step', 'estimators', 'memory', 'kernels'].includes(k)) throw new Error(`--only: unknown benchmark '${k}'`);
+        for (const k of o.only) if (!BENCHMARKS.includes(k)) throw new Error(`--only: unknown benchmark '${k}'`);
         break;
       case 'steps':
         o.steps = Math.max(1, int(key, value));
+        break;
+      case 'lm-steps':
+        o.lmSteps = Math.max(1, int(key, value));
         break;
       case 'memory-steps':
         o.memorySteps = int(key, value);
@@ -128,6 +137,49 @@ async function threadedChild(o: Options): Promise<void> {
   const timing = await timeKitStep('wasm', STEP_WORKLOAD, o.steps, 5);
   console.log(JSON.stringify({ ...timing, threads }));
   process.exit(0); // the pthread workers would keep the process alive
+}
+
+/**
+ * Benchmark 3: the GRU language policy's GRPO step, kit per backend against PyTorch. PyTorch runs
+ * before and after the kit and its medians are over both runs' steps (as for benchmark 1).
+ */
+async function lmBenchmark(o: Options, python: string): Promise<Record<string, unknown>> {
+  const setup = await prepareLm('wasm');
+  const half = Math.ceil(o.lmSteps / 2);
+  const before = timeTorchLmStep(python, setup, half, 3);
+  const kit: LmStepTiming[] = [];
+  // The cpu backend takes seconds per step here, so it gets a quarter of the steps.
+  for (const backend of o.backends) kit.push(await timeKitLmStep(backend, setup, backend === 'cpu' ? Math.max(3, Math.ceil(o.lmSteps / 4)) : o.lmSteps, backend === 'cpu' ? 1 : 3));
+  const after = before.ok ? timeTorchLmStep(python, setup, Math.max(1, o.lmSteps - half), 3) : before;
+  const torch = before.ok && after.ok ? mergeTorchRuns(before.value as TorchLmRun, after.value as TorchLmRun) : null;
+  const unavailable = before.ok ? (after.ok ? '' : after.reason) : before.reason;
+  const vs = (kitMs: number, torchMs: number | undefined) => (torchMs === undefined ? `${fmt(kitMs, 1)} / n/a` : `${fmt(kitMs, 1)} / ${fmt(torchMs, 1)} (${fmt(kitMs / torchMs)}x)`);
+  const rows = kit.map((k) => [
+    k.backend,
+    k.steps,
+    fmt(k.median_ms),
+    fmt(k.min_ms),
+    torch ? fmt(torch.median_ms) : 'unavailable',
+    torch ? `${fmt(k.median_ms / torch.median_ms)}x` : 'n/a',
+    vs(k.sample_median_ms, torch?.sample_median_ms),
+    vs(k.update_median_ms, torch?.update_median_ms),
+  ]);
+  const w = LM_WORKLOAD;
+  const c = w.config;
+  const torchNote = torch ? `torch ${torch.torch}, ${torch.threads} thread(s), ${torch.ms.length} steps` : `PyTorch unavailable: ${unavailable}`;
+  console.log(
+    `\n3. Sequence policy (GRU LM) GRPO step: persona task, ${c.prompts_per_step} prompts x ${c.num_generations} generations, maxLength ${w.maxLength}, ` +
+      `embedding ${w.embeddingDim}, group embedding ${w.groupEmbeddingDim}, GRU ${w.hiddenSize}, beta ${c.beta} (k3 KL, reference forward), loss ${c.loss_type}, Adam ${c.learning_rate}; ` +
+      `from the notebook's pre-training (${w.pretrain_steps} updates, ${fmt(setup.pretrain_seconds, 1)} s on wasm, not timed); reward left out of every time (${torchNote})`,
+  );
+  console.log(table(['backend', 'steps', 'kit median ms', 'kit min ms', 'torch median ms', 'kit / torch', 'sampling kit / torch ms', 'update kit / torch ms'], rows));
+  const lengths = (x: { mean_padded_length: number; mean_completion_length: number }) => `${fmt(x.mean_padded_length, 1)} padded, ${fmt(x.mean_completion_length, 1)} real`;
+  console.log(
+    `tokens per sequence: ${kit.map((k) => `kit ${k.backend} ${lengths(k)}`).join('; ')}${torch ? `; torch ${lengths(torch)}` : ''}. ` +
+      `Reward per step (left out): kit persona reward ${kit.map((k) => `${fmt(k.reward_median_ms)} ms on ${k.backend}`).join(', ')}` +
+      (torch ? `; torch stand-in ${fmt(torch.reward_median_ms, 3)} ms. Same model: largest log-prob difference on a kit-sampled batch ${torch.check_max_abs_diff.toExponential(1)}` : ''),
+  );
+  return { workload: w, pretrain_seconds: setup.pretrain_seconds, kit, torch: torch ?? { unavailable } };
 }
 
 async function main(): Promise<void> {
@@ -222,6 +274,8 @@ async function main(): Promise<void> {
     console.log(table(['estimator', 'kit ms', 'numpy ms', 'kit / numpy', 'same result'], rows.map((r) => [r.estimator, fmt(r.kit_ms), r.numpy_ms === null ? 'n/a' : fmt(r.numpy_ms), r.ratio === null ? 'n/a' : `${fmt(r.ratio)}x`, r.agree === null ? 'n/a' : String(r.agree)])));
     results.estimators = { ...opts, rows, numpy: numpy.ok ? numpy.value : { unavailable: numpy.reason } };
   }
+
+  if (o.only.has('lm')) results.lm = await lmBenchmark(o, python);
 
   if (o.reproduce) {
     const args = o.reproduce === 'smoke' ? ['run', 'notebooks', '--', '--smoke'] : ['run', 'reproduce'];
