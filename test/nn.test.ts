@@ -48,6 +48,27 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
   }
 
+  test(`[${backend}] dense without a bias (null): value and gradients equal tfjs's matMul, with and without input gradient`, async () => {
+    await initBackend(backend);
+    const rng = new Rng(12);
+    const x = tf.tensor2d(values(rng, 6 * 4), [6, 4]);
+    const w = tf.tensor2d(values(rng, 4 * 5), [4, 5]);
+    const upstream = tf.tensor2d(values(rng, 6 * 5), [6, 5]);
+    const loss = (f: (xx: tf.Tensor2D, ww: tf.Tensor2D) => tf.Tensor2D) => (xx: tf.Tensor, ww: tf.Tensor) =>
+      tf.sum(tf.mul(f(xx as tf.Tensor2D, ww as tf.Tensor2D), upstream)) as tf.Scalar;
+    const mine = tf.valueAndGrads(loss((xx, ww) => dense(xx, ww, null, { activation: 'tanh' })))([x, w]);
+    const theirs = tf.valueAndGrads(loss((xx, ww) => tf.tanh(tf.matMul(xx, ww)) as tf.Tensor2D))([x, w]);
+    assert.ok(Math.abs(mine.value.dataSync()[0]! - theirs.value.dataSync()[0]!) < 1e-5);
+    mine.grads.forEach((g, i) => assert.ok(maxAbsDiff(g, theirs.grads[i]!) < 1e-5, `gradient ${i}`));
+    // With captured data only w is an input; its gradient is tfjs's for the plain product.
+    const wLoss = (f: (ww: tf.Tensor2D) => tf.Tensor2D) => (ww: tf.Tensor) => tf.sum(tf.mul(f(ww as tf.Tensor2D), upstream)) as tf.Scalar;
+    const onData = tf.valueAndGrad(wLoss((ww) => dense(x, ww, null, { inputGradient: false })))(w);
+    const plain = tf.valueAndGrad(wLoss((ww) => tf.matMul(x, ww) as tf.Tensor2D))(w);
+    assert.ok(maxAbsDiff(onData.grad, plain.grad) < 1e-5 && maxAbsDiff(onData.value, plain.value) < 1e-5);
+    assert.throws(() => dense(x, w, tf.tensor1d([1, 2])), /dense: b must be \[5\] to match w \[4,5\], got shape \[2\]/);
+    tf.dispose([x, w, upstream, mine.value, theirs.value, ...mine.grads, ...theirs.grads, onData.value, onData.grad, plain.value, plain.grad]);
+  });
+
   test(`[${backend}] dense gradients match central finite differences (relu, one hidden layer into a linear layer)`, async () => {
     await initBackend(backend);
     const rng = new Rng(15); // 5 of the 12 relu units active, every pre-activation >= 0.2 from the kink

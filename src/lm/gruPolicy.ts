@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from '../policy/types';
+import { dense } from '../nn/dense';
 import { assignData, glorotUniform, uniformValues, variablesToData } from '../policy/weights';
 import { Rng } from '../random';
 import { BOS_ID, EOS_ID, PAD_ID, WordVocabulary } from './vocabulary';
@@ -183,7 +184,7 @@ export class GRULanguagePolicy implements Policy {
     if (this.w.groupEmbedding !== null) {
       // One-hot times table, not tf.gather: gather's gradient has no wasm kernel.
       const oneHot = tf.cast(tf.oneHot(tf.tensor1d(ids, 'int32'), this.groups.length), 'float32') as tf.Tensor2D;
-      parts.push(tf.matMul(oneHot, this.w.groupEmbedding as tf.Tensor2D));
+      parts.push(dense(oneHot, this.w.groupEmbedding as tf.Tensor2D, null, { inputGradient: false }));
     }
     if (F > 0) parts.push(tf.tensor2d(feats, [rows, F], 'float32'));
     return parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
@@ -192,20 +193,22 @@ export class GRULanguagePolicy implements Policy {
   /** Token embeddings `[n, D]` of int32 ids `[n]` (one-hot matmul). Call inside a tidy. */
   private embed(ids: tf.Tensor1D): tf.Tensor2D {
     const oneHot = tf.cast(tf.oneHot(ids, this.vocabSize), 'float32') as tf.Tensor2D;
-    return tf.matMul(oneHot, this.w.tokenEmbedding as tf.Tensor2D);
+    return dense(oneHot, this.w.tokenEmbedding as tf.Tensor2D, null, { inputGradient: false });
   }
 
   /** Initial state `[rows, H]` and the per-row context part of the gate inputs `[rows, 3H]`. Call inside a tidy. */
   private start(ctx: tf.Tensor2D): { h0: tf.Tensor2D; ctxGates: tf.Tensor2D } {
-    const h0 = tf.tanh(tf.add(tf.matMul(ctx, this.w.initKernel as tf.Tensor2D), this.w.initBias)) as tf.Tensor2D;
-    const ctxGates = tf.add(tf.matMul(ctx, this.w.contextKernel as tf.Tensor2D), this.w.inputBias) as tf.Tensor2D;
+    // The context carries a gradient only through the group embedding; raw features are data.
+    const inputGradient = this.w.groupEmbedding !== null;
+    const h0 = dense(ctx, this.w.initKernel as tf.Tensor2D, this.w.initBias as tf.Tensor1D, { activation: 'tanh', inputGradient });
+    const ctxGates = dense(ctx, this.w.contextKernel as tf.Tensor2D, this.w.inputBias as tf.Tensor1D, { inputGradient });
     return { h0, ctxGates };
   }
 
   /** One GRU step from gate inputs `x` `[rows, 3H]` and state `h` `[rows, H]`. Call inside a tidy. */
   private cell(x: tf.Tensor2D, h: tf.Tensor2D): tf.Tensor2D {
     const H = this.arch.hiddenSize;
-    const hg = tf.add(tf.matMul(h, this.w.recurrentKernel as tf.Tensor2D), this.w.recurrentBias) as tf.Tensor2D;
+    const hg = dense(h, this.w.recurrentKernel as tf.Tensor2D, this.w.recurrentBias as tf.Tensor1D);
     const [xz, xr, xn] = tf.split(x, [H, H, H], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const [hz, hr, hn] = tf.split(hg, [H, H, H], 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
     const z = tf.sigmoid(tf.add(xz, hz));
@@ -217,7 +220,7 @@ export class GRULanguagePolicy implements Policy {
 
   /** Log-probabilities `[rows, V]` of the next token at `temperature` from states `[rows, H]`. Call inside a tidy. */
   private nextLogProbs(h: tf.Tensor2D, temperature: number): tf.Tensor2D {
-    const logits = tf.add(tf.add(tf.matMul(h, this.w.outputKernel as tf.Tensor2D), this.w.outputBias), this.forbidden) as tf.Tensor2D;
+    const logits = tf.add(dense(h, this.w.outputKernel as tf.Tensor2D, this.w.outputBias as tf.Tensor1D), this.forbidden) as tf.Tensor2D;
     return tf.logSoftmax(temperature === 1 ? logits : tf.div<tf.Tensor2D>(logits, temperature));
   }
 
@@ -249,7 +252,7 @@ export class GRULanguagePolicy implements Policy {
     try {
       for (let t = 0; t < T; t++) {
         const next = tf.tidy(() => {
-          const x = tf.add(tf.matMul(this.embed(tf.tensor1d(prev, 'int32')), this.w.inputKernel as tf.Tensor2D), ctxGates) as tf.Tensor2D;
+          const x = tf.add(dense(this.embed(tf.tensor1d(prev, 'int32')), this.w.inputKernel as tf.Tensor2D, null), ctxGates) as tf.Tensor2D;
           const hNew = this.cell(x, h);
           return { h: hNew, logp: this.nextLogProbs(hNew, temperature) };
         });
@@ -321,7 +324,7 @@ export class GRULanguagePolicy implements Policy {
       const bos = tf.fill([N, 1], BOS_ID, 'int32') as tf.Tensor2D;
       const inputs = T === 1 ? bos : tf.concat([bos, tf.slice(tokens, [0, 0], [N, T - 1])], 1);
       // Token part of every step's gate inputs at once: [N*T, 3H] -> [N, T, 3H], plus the context part.
-      const tokGates = tf.reshape(tf.matMul(this.embed(tf.reshape(inputs, [N * T]) as tf.Tensor1D), this.w.inputKernel as tf.Tensor2D), [N, T, 3 * H]);
+      const tokGates = tf.reshape(dense(this.embed(tf.reshape(inputs, [N * T]) as tf.Tensor1D), this.w.inputKernel as tf.Tensor2D, null), [N, T, 3 * H]);
       const gates = tf.add(tokGates, tf.expandDims(ctxGates, 1));
       const steps = tf.unstack(gates, 1) as tf.Tensor2D[];
       let h = h0;

@@ -46,10 +46,10 @@ function activationGrad(dy: tf.Tensor2D, y: tf.Tensor2D, activation: DenseActiva
  * when no gradient is being recorded; while one is, tfjs would split a fused relu back into three
  * kernels (product, bias, relu), so it is applied separately (two kernels).
  */
-function forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: DenseActivation): tf.Tensor2D {
+function forward(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, activation: DenseActivation): tf.Tensor2D {
   const recording = tf.engine().state.gradientDepth > 0;
   const fuseRelu = activation === 'relu' && !recording;
-  const z = tf.fused.matMul({ a: x, b: w, bias: b, activation: fuseRelu ? 'relu' : 'linear' }) as tf.Tensor2D;
+  const z = tf.fused.matMul({ a: x, b: w, bias: b ?? undefined, activation: fuseRelu ? 'relu' : 'linear' }) as tf.Tensor2D;
   if (activation === 'tanh') return tf.tanh(z);
   return activation === 'relu' && !fuseRelu ? tf.relu(z) : z;
 }
@@ -63,62 +63,47 @@ function productT(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean): tf.Tenso
   return transposeA ? tf.matMul(tf.transpose(a), b) : tf.matMul(a, tf.transpose(b));
 }
 
-/** Weight and bias gradients from the activation-adjusted upstream gradient `dz`. */
-function paramGrads(x: tf.Tensor2D, dz: tf.Tensor2D): [tf.Tensor2D, tf.Tensor1D] {
-  return [productT(x, dz, true), tf.sum(dz, 0)];
-}
+type DenseOp = (...inputs: tf.Tensor[]) => tf.Tensor2D;
 
-// One customGrad function per (activation, input gradient) pair, built once: customGrad wraps a
-// closure, and rebuilding it per call would only add garbage.
-type WithInput = (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
-const withInput = new Map<DenseActivation, WithInput>();
-type DataInput = (w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
-
-function denseWithInputGrad(activation: DenseActivation): WithInput {
-  let f = withInput.get(activation);
-  if (f === undefined) {
-    f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-      const y = forward(x, w, b, activation);
-      save([x, w, y]);
-      return {
-        value: y,
-        gradFunc: (dy, saved) => {
-          const [sx, sw, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
-          const dz = activationGrad(dy as tf.Tensor2D, sy, activation);
-          const [dw, db] = paramGrads(sx, dz);
-          return [productT(dz, sw, false), dw, db];
-        },
-      };
-    }) as unknown as WithInput;
-    withInput.set(activation, f);
-  }
-  return f;
-}
-
-function denseOnData(x: tf.Tensor2D, activation: DenseActivation): DataInput {
-  // x is captured, not an input: it is data, and the product dy W^T is never formed.
+/**
+ * The layer as one recorded operation. Its inputs are `[x, w, b]`, without `x` when `data` is given
+ * (then `x` is captured: nothing upstream trains, and the product `dy W^T` is never formed) and
+ * without `b` when `hasBias` is false. The gradient returns one tensor per input, in that order.
+ */
+function denseOp(activation: DenseActivation, data: tf.Tensor2D | null, hasBias: boolean): DenseOp {
   return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [w, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-    const y = forward(x, w, b, activation);
-    // Saving x keeps it alive until the backward pass (the caller's tidy would free it otherwise).
-    save([x, y]);
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const inputs = args.slice(0, -1) as tf.Tensor[];
+    const x = data ?? (inputs.shift() as tf.Tensor2D);
+    const [w, b] = inputs as [tf.Tensor2D, tf.Tensor1D | undefined];
+    const y = forward(x, w, hasBias ? b! : null, activation);
+    // Saving x also keeps captured data alive until the backward pass (the caller's tidy would free it).
+    // w is needed only for the gradient into x.
+    save(data === null ? [x, y, w] : [x, y]);
     return {
       value: y,
       gradFunc: (dy, saved) => {
-        const [sx, sy] = saved as [tf.Tensor2D, tf.Tensor2D];
-        return paramGrads(sx, activationGrad(dy as tf.Tensor2D, sy, activation));
+        const [sx, sy, sw] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D | undefined];
+        const dz = activationGrad(dy as tf.Tensor2D, sy, activation);
+        const grads: tf.Tensor[] = [productT(sx, dz, true)];
+        if (hasBias) grads.push(tf.sum(dz, 0));
+        if (data === null) grads.unshift(productT(dz, sw!, false));
+        return grads;
       },
     };
-  }) as unknown as DataInput;
+  }) as unknown as DenseOp;
 }
 
+// One op per (activation, bias) pair when x is an input, built once: customGrad wraps a closure, and
+// rebuilding it per call would only add garbage. (With captured data the closure must be per call.)
+const inputOps = new Map<string, DenseOp>();
+
 /**
- * `activation(x W + b)` for `x` `[n, in]`, `w` `[in, out]`, `b` `[out]`, differentiable w.r.t. `w`,
- * `b` and (unless `inputGradient` is false) `x`, with gradients equal to tfjs's own to float32
- * rounding. Shapes are checked and a mismatch names the offending argument.
+ * `activation(x W + b)` for `x` `[n, in]`, `w` `[in, out]`, `b` `[out]` (or `null`: no bias),
+ * differentiable w.r.t. `w`, `b` and (unless `inputGradient` is false) `x`, with gradients equal to
+ * tfjs's own to float32 rounding. Shapes are checked and a mismatch names the offending argument.
  */
-export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, options: DenseOptions = {}): tf.Tensor2D {
+export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D | null, options: DenseOptions = {}): tf.Tensor2D {
   const activation = options.activation ?? 'linear';
   if (!DENSE_ACTIVATIONS.includes(activation)) {
     throw new Error(`dense: activation must be one of ${DENSE_ACTIVATIONS.join(', ')}, got '${String(activation)}'`);
@@ -127,7 +112,13 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, options: D
   if (w.rank !== 2 || w.shape[0] !== x.shape[1]) {
     throw new Error(`dense: w must be [${x.shape[1]}, out] to match x [${x.shape}], got shape [${w.shape}]`);
   }
-  if (b.rank !== 1 || b.shape[0] !== w.shape[1]) throw new Error(`dense: b must be [${w.shape[1]}] to match w [${w.shape}], got shape [${b.shape}]`);
-  if (options.inputGradient === false) return denseOnData(x, activation)(w, b);
-  return denseWithInputGrad(activation)(x, w, b);
+  if (b !== null && (b.rank !== 1 || b.shape[0] !== w.shape[1])) {
+    throw new Error(`dense: b must be [${w.shape[1]}] to match w [${w.shape}], got shape [${b.shape}]`);
+  }
+  const params = b === null ? [w] : [w, b];
+  if (options.inputGradient === false) return denseOp(activation, x, b !== null)(...params);
+  const key = `${activation}|${b !== null}`;
+  let op = inputOps.get(key);
+  if (op === undefined) inputOps.set(key, (op = denseOp(activation, null, b !== null)));
+  return op(x, ...params);
 }
