@@ -111,6 +111,12 @@ test('sampling: same seed same completions; masks end at EOS; padding is token 0
   for (let k = 0; k < ev.length; k++) {
     if (s1.mask[k]) assert.ok(Math.abs(ev[k]! - s1.logProbs[k]!) < 1e-4, `position ${k}: evaluate ${ev[k]} vs sample ${s1.logProbs[k]}`);
   }
+  const bare = tf.tidy(() => {
+    const out = policy.evaluate(CTX, tf.tensor2d(s1.tokens, [s1.rows, T], 'int32'), 1.3, { entropy: false });
+    return { entropy: out.entropy, logProbs: out.logProbs.dataSync() };
+  });
+  assert.equal(bare.entropy, undefined, 'entropy: false skips the entropy');
+  assert.deepEqual(bare.logProbs, ev, 'and leaves the log-probs as they are');
   assert.throws(() => policy.sample(CTX, 0, 1, new Rng(0)), /perContext/);
   assert.throws(() => policy.sample({ ...CTX, groups: ['a', 'z'] }, 1, 1, new Rng(0)), /unknown preference group 'z'/);
   assert.throws(() => policy.sample(CTX, 1, 0, new Rng(0)), /temperature/);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
-import { dense, pickPerRow, type DenseActivation } from '../src/nn';
+import { dense, logSoftmaxPick, pickPerRow, type DenseActivation } from '../src/nn';
 import { Rng } from '../src/random';
 
 /** Deterministic values in (-1, 1), away from relu's kink so finite differences are clean. */
@@ -152,5 +152,42 @@ for (const backend of ['cpu', 'wasm'] as const) {
     assert.throws(() => pickPerRow(table, tf.tensor2d([0, 1], [1, 2], 'int32')), /index must be \[2, G\]/);
     assert.throws(() => pickPerRow(table, tf.tensor2d([0, 1, 0, 1], [2, 2], 'float32')), /int32/);
     tf.dispose([table, index, upstream, picked, grad!]);
+  });
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`[${backend}] logSoftmaxPick: values, entropy and gradient equal the op-by-op composition bit for bit; hand-checked on a small case`, async () => {
+    await initBackend(backend);
+    const rng = new Rng(21);
+    const P = 5;
+    const K = 7;
+    const logits = tf.tensor2d(values(rng, P * K).map((v) => 3 * v), [P, K]);
+    // Repeated picks in a row (their gradients must add up), G = 4 per row.
+    const index = tf.tensor2d(Array.from({ length: P * 4 }, (_, i) => (i % 4 === 3 ? (i - 1) % K : (i * 5) % K)), [P, 4], 'int32');
+    const upstream = tf.tensor2d(values(rng, P * 4), [P, 4]);
+    const composed = (z: tf.Tensor2D) => pickPerRow(tf.logSoftmax(z), index);
+    const fused = (z: tf.Tensor2D) => logSoftmaxPick(z, index).picked;
+    const loss = (f: (z: tf.Tensor2D) => tf.Tensor2D) => (z: tf.Tensor) => tf.sum(tf.mul(f(z as tf.Tensor2D), upstream)) as tf.Scalar;
+    const mine = tf.valueAndGrad(loss(fused))(logits);
+    const theirs = tf.valueAndGrad(loss(composed))(logits);
+    assert.deepEqual(Array.from(mine.grad.dataSync()), Array.from(theirs.grad.dataSync()), 'gradient');
+    assert.deepEqual(Array.from(fused(logits).dataSync()), Array.from(composed(logits).dataSync()), 'picked values');
+    const { entropy } = logSoftmaxPick(logits, index, { entropy: true });
+    const expected = tf.tidy(() => {
+      const logp = tf.logSoftmax(logits);
+      return tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1));
+    });
+    assert.deepEqual(Array.from(entropy!.dataSync()), Array.from(expected.dataSync()), 'entropy');
+    assert.equal(logSoftmaxPick(logits, index).entropy, undefined, 'no entropy unless asked for');
+    // By hand: uniform logits over 2 responses give log(1/2) and entropy log 2; the gradient of one
+    // pick of response 0 is (1 - 1/2, -1/2).
+    const flat = tf.zeros([1, 2]) as tf.Tensor2D;
+    const pick0 = tf.tensor2d([0], [1, 1], 'int32');
+    const small = logSoftmaxPick(flat, pick0, { entropy: true });
+    assert.ok(Math.abs(small.picked.dataSync()[0]! - Math.log(0.5)) < 1e-7 && Math.abs(small.entropy!.dataSync()[0]! - Math.log(2)) < 1e-7);
+    const g = tf.grad((z: tf.Tensor) => tf.sum(logSoftmaxPick(z as tf.Tensor2D, pick0).picked))(flat);
+    assert.deepEqual(Array.from(g.dataSync()), [0.5, -0.5]);
+    assert.throws(() => logSoftmaxPick(logits, tf.tensor2d([0, 1], [1, 2], 'int32')), /logSoftmaxPick: index must be \[5, G\]/);
+    tf.dispose([logits, index, upstream, mine.value, mine.grad, theirs.value, theirs.grad, entropy!, expected, flat, pick0, small.picked, small.entropy!, g]);
   });
 }

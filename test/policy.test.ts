@@ -89,7 +89,10 @@ for (const backend of BACKENDS) {
     const small = p.sample(ctx, 3, 0.7, new Rng(1));
     const ev = p.evaluate(ctx, tf.tensor2d(small.tokens, [6, 1], 'int32'), 0.7);
     const logp = ev.logProbs.dataSync();
-    const ent = ev.entropy.dataSync();
+    const ent = ev.entropy!.dataSync();
+    const withoutEntropy = p.evaluate(ctx, tf.tensor2d(small.tokens, [6, 1], 'int32'), 0.7, { entropy: false });
+    assert.equal(withoutEntropy.entropy, undefined, 'entropy: false skips it');
+    assert.deepEqual(withoutEntropy.logProbs.dataSync(), logp, 'same log-probs without the entropy');
     const p07 = p.responseProbabilities(ctx, 0.7);
     for (let i = 0; i < 6; i++) {
       const c = Math.floor(i / 3);

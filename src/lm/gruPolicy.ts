@@ -4,8 +4,9 @@
  * {@link Policy} for token sequences, so the one GRPOTrainer trains it unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from '../policy/types';
+import type { EvaluateOptions, Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from '../policy/types';
 import { dense } from '../nn/dense';
+import { logSoftmaxPick } from '../nn/logSoftmaxPick';
 import { assignData, glorotUniform, uniformValues, variablesToData } from '../policy/weights';
 import { Rng } from '../random';
 import { BOS_ID, EOS_ID, PAD_ID, WordVocabulary } from './vocabulary';
@@ -220,8 +221,13 @@ export class GRULanguagePolicy implements Policy {
 
   /** Log-probabilities `[rows, V]` of the next token at `temperature` from states `[rows, H]`. Call inside a tidy. */
   private nextLogProbs(h: tf.Tensor2D, temperature: number): tf.Tensor2D {
+    return tf.logSoftmax(this.nextLogits(h, temperature));
+  }
+
+  /** Next-token logits `[rows, V]` divided by `temperature`, forbidden tokens pushed out. Call inside a tidy. */
+  private nextLogits(h: tf.Tensor2D, temperature: number): tf.Tensor2D {
     const logits = tf.add(dense(h, this.w.outputKernel as tf.Tensor2D, this.w.outputBias as tf.Tensor1D), this.forbidden) as tf.Tensor2D;
-    return tf.logSoftmax(temperature === 1 ? logits : tf.div<tf.Tensor2D>(logits, temperature));
+    return temperature === 1 ? logits : tf.div<tf.Tensor2D>(logits, temperature);
   }
 
   /**
@@ -310,7 +316,7 @@ export class GRULanguagePolicy implements Policy {
    * position's value depends only on earlier tokens: whatever sits in padding cannot change a real
    * position's value.
    */
-  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number): TokenEvaluation {
+  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number, options: EvaluateOptions = {}): TokenEvaluation {
     const [N, T] = tokens.shape;
     if (tokens.dtype !== 'int32') throw new Error(`tokens must be an int32 tensor, got ${tokens.dtype}`);
     if (T < 1 || T > this.maxLength) throw new Error(`tokens has length ${T}, expected 1..maxLength (${this.maxLength})`);
@@ -318,28 +324,28 @@ export class GRULanguagePolicy implements Policy {
     if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a positive number, got ${temperature}`);
     const perContext = N / contexts.size;
     const H = this.arch.hiddenSize;
-    const V = this.vocabSize;
     return tf.tidy(() => {
       const { h0, ctxGates } = this.start(this.contextRows(contexts, perContext));
-      const bos = tf.fill([N, 1], BOS_ID, 'int32') as tf.Tensor2D;
-      const inputs = T === 1 ? bos : tf.concat([bos, tf.slice(tokens, [0, 0], [N, T - 1])], 1);
-      // Token part of every step's gate inputs at once: [N*T, 3H] -> [N, T, 3H], plus the context part.
-      const tokGates = tf.reshape(dense(this.embed(tf.reshape(inputs, [N * T]) as tf.Tensor1D), this.w.inputKernel as tf.Tensor2D, null), [N, T, 3 * H]);
-      const gates = tf.add(tokGates, tf.expandDims(ctxGates, 1));
-      const steps = tf.unstack(gates, 1) as tf.Tensor2D[];
+      // Step by step, as sampling does: the input at step t is token t-1 (BOS at t = 0). Each step
+      // slices its [N] column of ids rather than unstacking precomputed [N, T, 3H] gate inputs:
+      // slicing runs element by element on wasm, and the ids are 3H times smaller.
+      const bos = tf.fill([N], BOS_ID, 'int32') as tf.Tensor1D;
       let h = h0;
       const states: tf.Tensor2D[] = [];
-      for (const x of steps) {
+      for (let t = 0; t < T; t++) {
+        const ids = t === 0 ? bos : (tf.reshape(tf.slice(tokens, [0, t - 1], [N, 1]), [N]) as tf.Tensor1D);
+        const x = tf.add(dense(this.embed(ids), this.w.inputKernel as tf.Tensor2D, null), ctxGates) as tf.Tensor2D;
         h = this.cell(x, h);
         states.push(h);
       }
       const hs = tf.reshape(tf.stack(states, 1), [N * T, H]) as tf.Tensor2D;
-      const logp = this.nextLogProbs(hs, temperature); // [N*T, V]
-      const oneHot = tf.cast(tf.oneHot(tf.reshape(tokens, [N * T]) as tf.Tensor1D, V), 'float32');
-      const picked = tf.sum(tf.mul(oneHot, logp), 1);
-      // Forbidden tokens have p = 0 exactly, so p * logp is 0 there and the entropy stays finite.
-      const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1));
-      return { logProbs: tf.reshape(picked, [N, T]) as tf.Tensor2D, entropy: tf.reshape(entropy, [N, T]) as tf.Tensor2D };
+      // One row per position, picking that position's own token. Forbidden tokens have p = 0
+      // exactly, so p * logp is 0 there and the entropy stays finite.
+      const wantEntropy = options.entropy !== false;
+      const { picked, entropy } = logSoftmaxPick(this.nextLogits(hs, temperature), tf.reshape(tokens, [N * T, 1]) as tf.Tensor2D, { entropy: wantEntropy });
+      const logProbs = tf.reshape(picked, [N, T]) as tf.Tensor2D;
+      if (!wantEntropy) return { logProbs };
+      return { logProbs, entropy: tf.reshape(entropy!, [N, T]) as tf.Tensor2D };
     });
   }
 

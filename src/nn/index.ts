@@ -4,3 +4,5 @@
 export { dense, DENSE_ACTIVATIONS } from './dense';
 export type { DenseActivation, DenseOptions } from './dense';
 export { pickPerRow } from './pick';
+export { logSoftmaxPick } from './logSoftmaxPick';
+export type { LogSoftmaxPick } from './logSoftmaxPick';

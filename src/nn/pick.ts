@@ -14,17 +14,10 @@ import * as tf from '@tensorflow/tfjs';
  * device), and an out-of-range one is undefined behaviour of the backend's gather.
  */
 export function pickPerRow(table: tf.Tensor2D, index: tf.Tensor2D): tf.Tensor2D {
-  if (table.rank !== 2) throw new Error(`pickPerRow: table must be 2-D [P, K], got shape [${table.shape}]`);
-  if (index.rank !== 2 || index.shape[0] !== table.shape[0]) {
-    throw new Error(`pickPerRow: index must be [${table.shape[0]}, G] to match table [${table.shape}], got shape [${index.shape}]`);
-  }
-  if (index.dtype !== 'int32') throw new Error(`pickPerRow: index must be an int32 tensor, got ${index.dtype}`);
+  checkPickIndex(table, index, 'pickPerRow');
   const [P, K] = table.shape;
   const [, G] = index.shape;
-  // Row offsets p * K made on the JS side (an upload, no kernel), added without broadcasting.
-  const offsets = new Int32Array(P * G);
-  for (let p = 0; p < P; p++) offsets.fill(p * K, p * G, (p + 1) * G);
-  const flatIndex = tf.tidy(() => tf.reshape(tf.add(index, tf.tensor2d(offsets, [P, G], 'int32')), [P * G, 1]) as tf.Tensor2D);
+  const flatIndex = flatPickIndex(index, K);
   const pick = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [t, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     // Saved, so that the index outlives the caller's tidy until the backward pass.
@@ -36,4 +29,22 @@ export function pickPerRow(table: tf.Tensor2D, index: tf.Tensor2D): tf.Tensor2D 
     };
   });
   return pick(table) as tf.Tensor2D;
+}
+
+/** Checks a `[P, G]` int32 index against a `[P, K]` table, naming `caller` in the error. */
+export function checkPickIndex(table: tf.Tensor2D, index: tf.Tensor2D, caller: string): void {
+  if (table.rank !== 2) throw new Error(`${caller}: table must be 2-D [P, K], got shape [${table.shape}]`);
+  if (index.rank !== 2 || index.shape[0] !== table.shape[0]) {
+    throw new Error(`${caller}: index must be [${table.shape[0]}, G] to match table [${table.shape}], got shape [${index.shape}]`);
+  }
+  if (index.dtype !== 'int32') throw new Error(`${caller}: index must be an int32 tensor, got ${index.dtype}`);
+}
+
+/** Positions `p * K + index[p, g]` in the flattened table, as `[P * G, 1]` (the layout scatterND takes). */
+export function flatPickIndex(index: tf.Tensor2D, K: number): tf.Tensor2D {
+  const [P, G] = index.shape;
+  // Row offsets p * K made on the JS side (an upload, no kernel), added without broadcasting.
+  const offsets = new Int32Array(P * G);
+  for (let p = 0; p < P; p++) offsets.fill(p * K, p * G, (p + 1) * G);
+  return tf.tidy(() => tf.reshape(tf.add(index, tf.tensor2d(offsets, [P, G], 'int32')), [P * G, 1]) as tf.Tensor2D);
 }

@@ -4,9 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { dense } from '../nn/dense';
-import { pickPerRow } from '../nn/pick';
+import { logSoftmaxPick } from '../nn/logSoftmaxPick';
 import { Rng } from '../random';
-import type { Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from './types';
+import type { EvaluateOptions, Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from './types';
 import { assignData, glorotUniform, uniformValues, variablesToData } from './weights';
 
 /** Options of {@link CategoricalMLPPolicy}. */
@@ -154,11 +154,16 @@ export class CategoricalMLPPolicy implements Policy {
     return h;
   }
 
-  /** Log-probabilities `[P, K]` of the responses at `temperature` (call inside a tidy). */
-  private logProbsAt(contexts: PolicyContexts, temperature: number): tf.Tensor2D {
+  /** Logits `[P, K]` divided by `temperature` (call inside a tidy). */
+  private temperedLogits(contexts: PolicyContexts, temperature: number): tf.Tensor2D {
     if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a positive number, got ${temperature}`);
     const logits = this.logits(contexts);
-    return tf.logSoftmax(temperature === 1 ? logits : tf.div<tf.Tensor2D>(logits, temperature));
+    return temperature === 1 ? logits : tf.div<tf.Tensor2D>(logits, temperature);
+  }
+
+  /** Log-probabilities `[P, K]` of the responses at `temperature` (call inside a tidy). */
+  private logProbsAt(contexts: PolicyContexts, temperature: number): tf.Tensor2D {
+    return tf.logSoftmax(this.temperedLogits(contexts, temperature));
   }
 
   /** Response probabilities per context, as plain arrays `[P][K]` (one read-back; for analysis and figures). */
@@ -192,7 +197,7 @@ export class CategoricalMLPPolicy implements Policy {
     return { rows, length: 1, tokens, mask: new Float32Array(rows).fill(1), logProbs };
   }
 
-  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number): TokenEvaluation {
+  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number, options: EvaluateOptions = {}): TokenEvaluation {
     const [rows, length] = tokens.shape;
     if (tokens.dtype !== 'int32') throw new Error(`tokens must be an int32 tensor, got ${tokens.dtype}`);
     if (length !== 1) throw new Error(`a categorical policy scores responses of length 1, got tokens of shape [${tokens.shape}]`);
@@ -201,14 +206,14 @@ export class CategoricalMLPPolicy implements Policy {
     }
     const perContext = rows / contexts.size;
     return tf.tidy(() => {
-      const logp = this.logProbsAt(contexts, temperature); // [P, K]
       // Each row's token read from its context's log-probs (one gather; no [N, K] table is formed).
-      const picked = pickPerRow(logp, tf.reshape(tokens, [contexts.size, perContext]) as tf.Tensor2D); // [P, G]
-      const entropy = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1)); // [P]
-      return {
-        logProbs: tf.reshape(picked, [rows, 1]) as tf.Tensor2D,
-        entropy: tf.reshape(tf.tile(tf.expandDims(entropy, 1), [1, perContext]), [rows, 1]) as tf.Tensor2D,
-      };
+      const wantEntropy = options.entropy !== false;
+      const { picked, entropy } = logSoftmaxPick(this.temperedLogits(contexts, temperature), tf.reshape(tokens, [contexts.size, perContext]) as tf.Tensor2D, {
+        entropy: wantEntropy,
+      }); // [P, G], [P]
+      const logProbs = tf.reshape(picked, [rows, 1]) as tf.Tensor2D;
+      if (!wantEntropy) return { logProbs };
+      return { logProbs, entropy: tf.reshape(tf.tile(tf.expandDims(entropy!, 1), [1, perContext]), [rows, 1]) as tf.Tensor2D };
     });
   }
 

@@ -37,8 +37,18 @@ export interface SampledResponses {
 export interface TokenEvaluation {
   /** Differentiable log-probability of each given token. */
   logProbs: tf.Tensor2D;
-  /** Entropy of the policy's next-token distribution at each position. */
-  entropy: tf.Tensor2D;
+  /** Entropy of the policy's next-token distribution at each position; absent when not asked for. */
+  entropy?: tf.Tensor2D;
+}
+
+/** Options of {@link Policy.evaluate}. */
+export interface EvaluateOptions {
+  /**
+   * Whether to compute the entropies (default true). Callers that need only log-probs (a frozen
+   * reference, supervised fitting) pass false: the entropy costs an exp and a reduction over the
+   * whole vocabulary at every position.
+   */
+  entropy?: boolean;
 }
 
 /** One weight array as plain numbers, for JSON checkpoints. */
@@ -71,7 +81,7 @@ export interface Policy {
    * `contexts.size`, rows grouped by context as described in the module comment. Padding
    * positions get values too; callers mask them.
    */
-  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number): TokenEvaluation;
+  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number, options?: EvaluateOptions): TokenEvaluation;
 
   /** The variables an optimiser updates. */
   trainableVariables(): tf.Variable[];

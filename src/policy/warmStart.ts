@@ -90,7 +90,7 @@ export function supervisedWarmStart(policy: Policy, examples: readonly WarmStart
         const tok = tf.tensor2d(batchTokens, [batch.length, T], 'int32');
         const m = tf.tensor2d(batchMask, [batch.length, T], 'float32');
         const { value, grads } = tf.variableGrads(() => {
-          const { logProbs } = policy.evaluate(contexts, tok, 1);
+          const { logProbs } = policy.evaluate(contexts, tok, 1, { entropy: false });
           return tf.div(tf.neg(tf.sum(tf.mul(logProbs, m))), tf.sum(m)) as tf.Scalar;
         }, policy.trainableVariables());
         adam.apply(policy.trainableVariables().map((v) => grads[v.name]!));

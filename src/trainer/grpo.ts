@@ -239,7 +239,7 @@ export class GRPOTrainer {
       const oldLogProbs = own(tf.tensor2d(sampled.logProbs, shape, 'float32'));
       const advantages = own(tf.tensor1d(Float32Array.from(advantageValues), 'float32'));
       const refLogProbs = this.reference
-        ? own(tf.tidy(() => this.reference!.evaluate(contexts, tokens, cfg.temperature).logProbs))
+        ? own(tf.tidy(() => this.reference!.evaluate(contexts, tokens, cfg.temperature, { entropy: false }).logProbs))
         : null;
       const vars = this.policy.trainableVariables();
       const stats: tf.Tensor[] = [];
@@ -251,6 +251,7 @@ export class GRPOTrainer {
           const ev = this.policy.evaluate(contexts, tokens, cfg.temperature);
           const out = grpoLoss({ logProbs: ev.logProbs, oldLogProbs, refLogProbs, advantages, mask }, cfg);
           // Kept past the forward tidy; the statistics are formed after the gradient, where no tape records them.
+          if (ev.entropy === undefined) throw new Error('policy.evaluate returned no entropy although the trainer asked for it (options.entropy is not false)');
           diagnostics = [out.kl, out.lowClipped, out.highClipped, ev.entropy].map((t) => own(tf.keep(t)));
           return out.loss;
         }, vars);
