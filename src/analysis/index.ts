@@ -13,3 +13,4 @@ export * from './recovery';
 export * from './auc';
 export * from './worst-group';
 export * from './paired';
+export * from './final';
