@@ -3,7 +3,7 @@
  * every other estimator.
  */
 import { denseGenerationGroups } from './grouping';
-import { checkRewards } from './input';
+import { checkPreferenceGroups, checkRewards, checkShape } from './input';
 import { groupMoments, groupZeroSpread, markZeroSpreadOfIncreasingRuns, type GroupMoments } from './moments';
 import type { AdvantageInput } from './types';
 
@@ -46,6 +46,20 @@ export function requireBaselines(estimator: string, stats: GenerationStats): voi
       );
     }
   }
+}
+
+/**
+ * The checks of `validateInput` (./input.ts) in its order, for the estimators whose baseline is the generation
+ * group's: the rewards are checked by the moment pass of {@link generationStats}, then the
+ * preference labels, then every group must have two samples ({@link requireBaselines}). Returns the
+ * batch size and the statistics.
+ */
+export function validatedGenerationStats(estimator: string, input: AdvantageInput): { n: number; stats: GenerationStats } {
+  const n = checkShape(estimator, input);
+  const stats = generationStats(estimator, input);
+  checkPreferenceGroups(estimator, input.preferenceGroups);
+  requireBaselines(estimator, stats);
+  return { n, stats };
 }
 
 /**

@@ -1,8 +1,8 @@
 /**
  * GRPO group-relative advantages, with TRL's `scale_rewards` choices, and Dr. GRPO (mean-only).
  */
-import { generationStats, requireBaselines } from './generation';
-import { checkEpsilon, checkOptionKeys, checkPreferenceGroups, checkShape, emptyResult, expectNullState } from './input';
+import { validatedGenerationStats } from './generation';
+import { checkEpsilon, checkOptionKeys, emptyResult, expectNullState } from './input';
 import { unbiasedStd, wholeMoments } from './moments';
 import type { AdvantageEstimator, AdvantageInput, AdvantageResult } from './types';
 
@@ -63,11 +63,7 @@ function groupRelativeEstimator(name: string, options: GrpoOptions | undefined):
 }
 
 function computeGroupRelative(name: string, input: AdvantageInput, scaleRewards: ScaleRewards, epsilon: number): AdvantageResult {
-  // validateInput's checks in its order, the rewards checked by the moment pass.
-  const n = checkShape(name, input);
-  const stats = generationStats(name, input);
-  checkPreferenceGroups(name, input.preferenceGroups);
-  requireBaselines(name, stats);
+  const { n, stats } = validatedGenerationStats(name, input);
   const { groupOf, count, mean, m2, zeroSpread } = stats;
   const numGroups = count.length;
   const groupScale = new Float64Array(numGroups).fill(1);

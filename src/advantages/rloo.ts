@@ -1,8 +1,8 @@
 /**
  * RLOO: REINFORCE with a leave-one-out baseline (Ahmadian et al. 2024, "Back to Basics").
  */
-import { generationStats, requireBaselines } from './generation';
-import { checkPreferenceGroups, checkShape, emptyResult, expectNullState } from './input';
+import { validatedGenerationStats } from './generation';
+import { emptyResult, expectNullState } from './input';
 import type { AdvantageEstimator } from './types';
 
 /**
@@ -17,11 +17,7 @@ export function createRlooEstimator(): AdvantageEstimator {
   return {
     name,
     compute(input) {
-      // validateInput's checks in its order, the rewards checked by the moment pass.
-      const n = checkShape(name, input);
-      const stats = generationStats(name, input);
-      checkPreferenceGroups(name, input.preferenceGroups);
-      requireBaselines(name, stats);
+      const { n, stats } = validatedGenerationStats(name, input);
       const result = emptyResult(n);
       const { groupOf, count, mean, zeroSpread } = stats;
       const { rewards } = input;
