@@ -8,7 +8,7 @@
 import { initBackend } from '../backend';
 import { CellFailedError } from './errors';
 import { executeCell } from './execute';
-import { currentMode, planExperiment } from './define';
+import { planExperiment } from './define';
 import { getExperiment, loadExperimentLibrary, registerExperimentModule } from './registry';
 import { WORKER_ENV, type FromWorker, type ToWorker } from './protocol';
 import type { ExperimentPlan } from './types';

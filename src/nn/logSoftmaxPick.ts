@@ -2,7 +2,8 @@
  * Log-softmax over responses, the log-probability of chosen tokens and the entropy, as one operation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { checkPickIndex, flatPickIndex } from './pick';
+import { releaseKept } from './kept';
+import { checkPickIndex, flatPickIndex, gatherPicks, scatterPicks } from './pick';
 
 /** Output of {@link logSoftmaxPick}. */
 export interface LogSoftmaxPick {
@@ -26,8 +27,8 @@ export interface LogSoftmaxPick {
  */
 export function logSoftmaxPick(logits: tf.Tensor2D, index: tf.Tensor2D, options: { entropy?: boolean } = {}): LogSoftmaxPick {
   checkPickIndex(logits, index, 'logSoftmaxPick');
-  const [P, K] = logits.shape;
-  const [, G] = index.shape;
+  const K = logits.shape[1];
+  const G = index.shape[1];
   const flatIndex = flatPickIndex(index, K);
   const wantEntropy = options.entropy === true;
   const recording = tf.engine().state.gradientDepth > 0;
@@ -41,20 +42,16 @@ export function logSoftmaxPick(logits: tf.Tensor2D, index: tf.Tensor2D, options:
     // Saving the index also keeps it alive past the caller's tidy until the backward pass.
     save(probs === null ? [flatIndex] : [flatIndex, probs]);
     return {
-      value: tf.reshape(tf.gather(tf.reshape(logp, [P * K]), tf.reshape(flatIndex, [P * G])), [P, G]) as tf.Tensor2D,
+      value: gatherPicks(logp, flatIndex, G),
       gradFunc: (dy, saved) => {
         const [idx, sp] = saved as [tf.Tensor2D, tf.Tensor2D];
-        // Repeated indices (two generations with the same response) add up, as the gradient must.
-        const dLogp = tf.reshape(tf.scatterND(idx, tf.reshape(dy as tf.Tensor, [P * G]), [P * K]), [P, K]);
+        const dLogp = scatterPicks(idx, dy as tf.Tensor2D, K);
+        // tfjs's own logSoftmax gradient, with exp(logp) from the forward pass.
         return tf.sub(dLogp, tf.mul(tf.sum(dLogp, 1, true), sp));
       },
     };
   });
   const picked = op(logits) as tf.Tensor2D;
   flatIndex.dispose(); // the operation saved its own reference
-  if (entropy === undefined) return { picked };
-  // A copy the caller's tidy owns; the kept original goes.
-  const owned = tf.clone(entropy) as tf.Tensor1D;
-  entropy.dispose();
-  return { picked, entropy: owned };
+  return entropy === undefined ? { picked } : { picked, entropy: releaseKept(entropy) };
 }

@@ -15,17 +15,16 @@ import * as tf from '@tensorflow/tfjs';
  */
 export function pickPerRow(table: tf.Tensor2D, index: tf.Tensor2D): tf.Tensor2D {
   checkPickIndex(table, index, 'pickPerRow');
-  const [P, K] = table.shape;
-  const [, G] = index.shape;
+  const K = table.shape[1];
+  const G = index.shape[1];
   const flatIndex = flatPickIndex(index, K);
   const pick = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [t, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
     // Saved, so that the index outlives the caller's tidy until the backward pass.
     save([flatIndex]);
     return {
-      value: tf.reshape(tf.gather(tf.reshape(t, [P * K]), tf.reshape(flatIndex, [P * G])), [P, G]) as tf.Tensor2D,
-      // Repeated indices (two generations with the same response) add up, as the gradient must.
-      gradFunc: (dy, saved) => tf.reshape(tf.scatterND(saved[0]!, tf.reshape(dy as tf.Tensor, [P * G]), [P * K]), [P, K]),
+      value: gatherPicks(t, flatIndex, G),
+      gradFunc: (dy, saved) => scatterPicks(saved[0] as tf.Tensor2D, dy as tf.Tensor2D, K),
     };
   });
   return pick(table) as tf.Tensor2D;
@@ -47,4 +46,20 @@ export function flatPickIndex(index: tf.Tensor2D, K: number): tf.Tensor2D {
   const offsets = new Int32Array(P * G);
   for (let p = 0; p < P; p++) offsets.fill(p * K, p * G, (p + 1) * G);
   return tf.tidy(() => tf.reshape(tf.add(index, tf.tensor2d(offsets, [P, G], 'int32')), [P * G, 1]) as tf.Tensor2D);
+}
+
+/** `out[p, g] = table[p, index[p, g]]` (`[P, G]`) from the positions of {@link flatPickIndex}. */
+export function gatherPicks(table: tf.Tensor2D, flatIndex: tf.Tensor2D, G: number): tf.Tensor2D {
+  const [P, K] = table.shape;
+  return tf.reshape(tf.gather(tf.reshape(table, [P * K]), tf.reshape(flatIndex, [P * G])), [P, G]) as tf.Tensor2D;
+}
+
+/**
+ * The gradient of {@link gatherPicks} w.r.t. the table: `dy` `[P, G]` added into a zero `[P, K]` table
+ * at the picked positions. Repeated indices (two generations with the same response) add up, as the
+ * gradient must; one scatter-add, where tfjs's gather gradient would need UnsortedSegmentSum.
+ */
+export function scatterPicks(flatIndex: tf.Tensor2D, dy: tf.Tensor2D, K: number): tf.Tensor2D {
+  const [P, G] = dy.shape;
+  return tf.reshape(tf.scatterND(flatIndex, tf.reshape(dy, [P * G]), [P * K]), [P, K]) as tf.Tensor2D;
 }

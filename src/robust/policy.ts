@@ -3,6 +3,7 @@
  * of (state, action) pairs and names its trainable variables.
  */
 import * as tf from '@tensorflow/tfjs';
+import { flatPickIndex } from '../nn/pick';
 
 /**
  * The minimal policy interface of the robust preference trainers. The log-linear policy below
@@ -123,8 +124,7 @@ export class LogLinearPolicy implements PairwisePolicy {
       }
       // Row i*A + a of the flattened features is phi(s_i, a).
       const flat = phi.reshape([n * a, d]);
-      const rowStart = tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(a, 'int32'));
-      const rows = (actions: tf.Tensor1D) => tf.gather(flat, tf.add(rowStart, tf.cast(actions, 'int32')));
+      const rows = (actions: tf.Tensor1D) => tf.gather(flat, tf.reshape(flatPickIndex(tf.reshape(tf.cast(actions, 'int32'), [n, 1]) as tf.Tensor2D, a), [n]));
       return tf.keep(tf.sub(rows(chosen), rows(rejected)) as tf.Tensor2D);
     });
     const d = this.feature_dim;

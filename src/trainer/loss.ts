@@ -2,6 +2,7 @@
  * The clipped GRPO surrogate with a k3 KL penalty and TRL's four loss aggregations.
  */
 import * as tf from '@tensorflow/tfjs';
+import { releaseKept } from '../nn/kept';
 
 /**
  * How per-token losses are reduced to one number (TRL's `loss_type`), with mask `m`:
@@ -123,12 +124,7 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
       return { value, gradFunc: (dy, saved) => tf.mul(dy, saved[0]!) };
     });
     const loss = lossOf(input.logProbs) as tf.Scalar;
-    // Copies that this tidy owns (so a caller's tidy frees them as usual); the kept originals go.
-    const [kl, lowClipped, highClipped] = diagnostics.map((t) => {
-      const copy = tf.clone(t);
-      t.dispose();
-      return copy as tf.Tensor2D;
-    });
+    const [kl, lowClipped, highClipped] = diagnostics.map((t) => releaseKept(t as tf.Tensor2D));
     return { loss, kl: kl!, lowClipped: lowClipped!, highClipped: highClipped! };
   });
 }
