@@ -68,37 +68,25 @@ function adamLoop(
   }
 }
 
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}
-
-/** Splits the named inputs into gradients, moments and parameters (V of each kind, see {@link fusedAdamUpdate}). */
-function unpack(args: KernelArgs) {
-  const count = Number(args.attrs!.count);
-  const input = (name: string) => args.inputs[name]!;
-  return {
-    grads: Array.from({ length: count }, (_, i) => input(`g${i}`)),
-    m: input('m'),
-    v: input('v'),
-    params: Array.from({ length: count }, (_, i) => input(`x${i}`)),
-    scalars: args.attrs as unknown as FusedAdamScalars,
-  };
-}
-
-/** cpu backend: tensor data are typed arrays in the backend's data map. */
-function cpuKernel(args: KernelArgs): tf.TensorInfo[] {
+/**
+ * The kernel. Inputs `g0..g{V-1}` (gradients), `m`, `v` (flat moments), `x0..x{V-1}` (parameters);
+ * the cpu backend keeps each tensor's data as a typed array in its data map.
+ */
+function cpuKernel(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo[] {
   const backend = args.backend as {
     data: { get(id: unknown): { values: Float32Array } };
     makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): tf.TensorInfo;
   };
-  const { grads, m, v, params, scalars } = unpack(args);
+  const count = Number(args.attrs!.count);
+  const input = (name: string) => args.inputs[name]!;
   const read = (t: tf.TensorInfo) => backend.data.get(t.dataId).values;
+  const [m, v] = [input('m'), input('v')];
+  const params = Array.from({ length: count }, (_, i) => input(`x${i}`));
+  const grads = Array.from({ length: count }, (_, i) => read(input(`g${i}`)));
   const outM = new Float32Array(read(m).length);
   const outV = new Float32Array(read(v).length);
   const outParams = params.map((x) => new Float32Array(read(x).length));
-  adamLoop(grads.map(read), read(m), read(v), params.map(read), outM, outV, outParams, scalars);
+  adamLoop(grads, read(m), read(v), params.map(read), outM, outV, outParams, args.attrs as unknown as FusedAdamScalars);
   return [
     backend.makeTensorInfo(m.shape, 'float32', outM),
     backend.makeTensorInfo(v.shape, 'float32', outV),
@@ -106,13 +94,9 @@ function cpuKernel(args: KernelArgs): tf.TensorInfo[] {
   ];
 }
 
-const KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo[]> = { cpu: cpuKernel };
-
-for (const [backendName, kernelFunc] of Object.entries(KERNELS)) {
-  // Registered once per process (the kit may be loaded twice, e.g. from src and from dist).
-  if (tf.getKernel(FUSED_ADAM_KERNEL, backendName) === undefined) {
-    tf.registerKernel({ kernelName: FUSED_ADAM_KERNEL, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
-  }
+// Registered once per process (the kit may be loaded twice, e.g. from src and from dist).
+if (tf.getKernel(FUSED_ADAM_KERNEL, 'cpu') === undefined) {
+  tf.registerKernel({ kernelName: FUSED_ADAM_KERNEL, backendName: 'cpu', kernelFunc: cpuKernel as unknown as tf.KernelFunc });
 }
 
 /** Whether the active backend has the fused kernel. */
