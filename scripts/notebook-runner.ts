@@ -3,7 +3,7 @@
  * project-local Jupyter path (`.jupyter/`), so the user's own Jupyter setup is never changed.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ensureJupyterPython } from './system';
 
@@ -14,26 +14,69 @@ export const JUPYTER_PREFIX = join(ROOT, '.jupyter');
 /** The folder to put on JUPYTER_PATH so Jupyter finds the project's tslab kernel. */
 export const JUPYTER_DATA = join(JUPYTER_PREFIX, 'share', 'jupyter');
 
-/** Registers the tslab kernel under `.jupyter/` with the Python that has Jupyter; returns that Python. */
-export function installKernel(): string {
-  const python = ensureJupyterPython();
+/** The kit's own notebooks, in run order. Only these run when no name is given; add new ones here. */
+export const KIT_NOTEBOOKS: readonly string[] = [
+  '00_environment',
+  '01_datasets',
+  '02_quickstart',
+  '03_minority_recovery',
+  '04_advantage_anatomy',
+  '05_polis',
+  '06_persona_lm',
+  '07_group_robust',
+];
+/** Folder of the kit's notebooks. */
+export const NOTEBOOKS_DIR = join(ROOT, 'notebooks');
+
+/**
+ * The kernel spec tslab's own `tslab install` would write (argv, display name, language), as an object.
+ * `binary` is the tslab launcher the kernel starts with.
+ */
+export function tslabKernelSpec(binary: string): { argv: string[]; display_name: string; language: string } {
+  // The connection file goes in its own argument after --config-path, as tslab's installer does.
+  return { argv: [binary, 'kernel', '--config-path', '{connection_file}'], display_name: 'TypeScript', language: 'typescript' };
+}
+
+/**
+ * Writes the tslab kernel spec to `{JUPYTER_DATA}/kernels/tslab/kernel.json` (the project-local
+ * Jupyter path; the user's own Jupyter setup is not touched). It writes the file itself instead of
+ * running `tslab install`, whose Python installer needs IPython, which the kit does not otherwise use.
+ * Returns the kernel spec's path. Safe to call from several processes at once.
+ */
+export function writeKernelSpec(): string {
   const tslab = join(ROOT, 'node_modules', '.bin', 'tslab');
   if (!existsSync(tslab)) throw new Error(`${tslab} is missing: run \`npm ci\` first`);
-  const r = spawnSync(tslab, ['install', `--python=${python}`, `--prefix=${JUPYTER_PREFIX}`, `--binary=${tslab}`], {
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`tslab install failed (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const dir = join(JUPYTER_DATA, 'kernels', 'tslab');
+  mkdirSync(dir, { recursive: true });
+  const spec = join(dir, 'kernel.json');
+  const partial = `${spec}.${process.pid}.tmp`;
+  writeFileSync(partial, JSON.stringify(tslabKernelSpec(tslab), null, 1) + '\n');
+  renameSync(partial, spec);
+  return spec;
+}
+
+/**
+ * Makes the notebook runner ready: a Python with Jupyter's modules (installed on Debian as root, see
+ * scripts/system.ts) and the tslab kernel spec under `.jupyter/`. Returns that Python.
+ */
+export function installKernel(): string {
+  const python = ensureJupyterPython();
+  writeKernelSpec();
   return python;
 }
 
-/** Resolves notebook names (`00_environment`, `00_environment.ipynb` or a path) to files; none means all in notebooks/. */
-export function resolveNotebooks(names: string[]): string[] {
-  const dir = join(ROOT, 'notebooks');
+/**
+ * Resolves notebook names (`00_environment`, `00_environment.ipynb` or a path) to files. No names
+ * means the kit's own notebooks ({@link KIT_NOTEBOOKS}) in `dir`; any other notebook there (a
+ * user's scratch notebook) runs only when named. A listed notebook that is missing is an error.
+ */
+export function resolveNotebooks(names: string[], dir: string = NOTEBOOKS_DIR): string[] {
   if (names.length === 0) {
-    return readdirSync(dir)
-      .filter((f) => f.endsWith('.ipynb'))
-      .sort()
-      .map((f) => join(dir, f));
+    return KIT_NOTEBOOKS.map((name) => {
+      const file = join(dir, `${name}.ipynb`);
+      if (!existsSync(file)) throw new Error(`kit notebook ${file} is missing (listed in KIT_NOTEBOOKS, scripts/notebook-runner.ts)`);
+      return file;
+    });
   }
   return names.map((name) => {
     const candidates = [resolve(name), join(dir, name), join(dir, `${name}.ipynb`)];

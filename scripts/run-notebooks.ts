@@ -1,14 +1,16 @@
 /**
  * `npm run notebooks [-- NAME...] [--smoke] [--in-place] [--out DIR]`
  *
- * Executes the notebooks headless (all of notebooks/*.ipynb when no NAME is given) and writes the
- * executed copies to out/notebooks/<mode>/ (sources stay untouched unless --in-place). Full mode by
- * default; --smoke (or HPA_SMOKE=1) shrinks every notebook's work. Exits non-zero naming the notebook,
- * the cell and the error of every failure.
+ * Executes the notebooks headless (the kit's own, KIT_NOTEBOOKS in notebook-runner.ts, when no NAME
+ * is given; other notebooks only when named) and writes the executed copies to out/notebooks/<mode>/
+ * (sources stay untouched unless --in-place). Full mode by default; --smoke (or HPA_SMOKE=1) shrinks
+ * every notebook's work. Figures go where src/runtime.ts figuresDir() says: the tracked figures/ only
+ * under `npm run reproduce` (HPA_REPRODUCE=1), otherwise out/. Exits non-zero naming the notebook, the
+ * cell and the error of every failure.
  */
 import { join } from 'node:path';
 import { ROOT, executeNotebook, installKernel, resolveNotebooks } from './notebook-runner';
-import { ensureChromium } from './system';
+import { ensureSystem } from './system';
 
 function main(): number {
   const args = process.argv.slice(2);
@@ -27,8 +29,8 @@ function main(): number {
   const smoke = process.env.HPA_SMOKE === '1' || process.env.HPA_SMOKE === 'true';
   const mode = smoke ? 'smoke' : 'full';
   const notebooks = resolveNotebooks(names);
+  ensureSystem({ jupyter: true, chromium: true });
   const python = installKernel();
-  ensureChromium();
   const outputDir = outDir ?? join(ROOT, 'out', 'notebooks', mode);
   console.log(`executing ${notebooks.length} notebook(s) in ${mode} mode; executed copies go to ${inPlace ? 'the sources' : outputDir}`);
   let passed = 0;
