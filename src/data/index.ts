@@ -15,6 +15,7 @@ export * from './rewardLookup';
 export * from './heterogeneousBandit';
 export * from './personas';
 export * from './polis';
+export * from './polisFetch';
 export * from './movielens';
 export * from './shipped';
 // The GR-PO group linear bandit (owned by another module author; re-exported so the area has one entry point).

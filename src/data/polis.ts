@@ -22,16 +22,24 @@ import { DataError } from './errors';
 import { rowsToTypedFrame } from './frame';
 import { SCORED_COLUMNS, type ScoredRow } from './schema';
 import { groupSizes, scoredToPairwise } from './summaries';
+import { isCompletePolisDownload, polisCacheDir } from './polisFetch';
 
 /** Environment variable naming the Polis open-data folder. */
 export const POLIS_DIR_ENV = 'HPA_POLIS_DIR';
 
-/** The Polis folder: the argument, else `HPA_POLIS_DIR`, else `../shared/data/polis_opendata` relative to the repository root. */
+/**
+ * The Polis folder: the argument, else `HPA_POLIS_DIR`, else `../shared/data/polis_opendata` beside
+ * the repository when it exists, else the complete download of `npm run data -- polis`
+ * ({@link polisCacheDir}); when none exists, the `../shared` path (so errors name where data was looked for).
+ */
 export function polisDataDir(dir?: string): string {
   if (dir !== undefined) return resolve(dir);
   const fromEnv = process.env[POLIS_DIR_ENV];
   if (fromEnv) return resolve(fromEnv);
-  return resolve(__dirname, '..', '..', '..', 'shared', 'data', 'polis_opendata');
+  const beside = resolve(__dirname, '..', '..', '..', 'shared', 'data', 'polis_opendata');
+  if (existsSync(beside)) return beside;
+  const downloaded = polisCacheDir();
+  return isCompletePolisDownload(downloaded) ? downloaded : beside;
 }
 
 /** Conversation folder names (those holding a `participants-votes.csv`), sorted. */
