@@ -13,7 +13,8 @@ export interface CsvRecord {
 
 /**
  * Parses CSV text (RFC 4180: comma separator, `"`-quoted fields that may hold commas, newlines and
- * doubled quotes `""`; CRLF or LF line ends; a leading UTF-8 byte-order mark is ignored).
+ * doubled quotes `""`; CRLF, LF or lone-CR (old Mac) line ends, each counted as one line; a leading
+ * UTF-8 byte-order mark is ignored).
  * Completely empty lines are skipped (they hold no record). A quote inside an unquoted field, text
  * after a closing quote, or an unterminated quoted field is an Error naming `source` and the line.
  */
@@ -22,10 +23,12 @@ export function parseCsv(text: string, source = '<csv>'): CsvRecord[] {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
   const n = text.length;
+  // Length of the line end at position k (2 for CRLF, 1 for LF or a lone CR), 0 when there is none.
+  const lineEnd = (k: number): number => (text[k] === '\n' ? 1 : text[k] === '\r' ? (text[k + 1] === '\n' ? 2 : 1) : 0);
   while (i < n) {
     // Skip empty lines between records.
-    if (text[i] === '\n') { i++; line++; continue; }
-    if (text[i] === '\r' && text[i + 1] === '\n') { i += 2; line++; continue; }
+    const blank = lineEnd(i);
+    if (blank > 0) { i += blank; line++; continue; }
     const startLine = line;
     const fields: string[] = [];
     for (;;) {
@@ -41,17 +44,16 @@ export function parseCsv(text: string, source = '<csv>'): CsvRecord[] {
             i++;
             break;
           }
-          if (c === '\n') line++;
+          if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++;
           field += c;
           i++;
         }
-        const next = text[i];
-        if (i < n && next !== ',' && next !== '\n' && !(next === '\r' && text[i + 1] === '\n')) {
+        if (i < n && text[i] !== ',' && lineEnd(i) === 0) {
           throw new Error(`${source}: line ${line}: unexpected text after a closing quote in field ${fields.length + 1}`);
         }
       } else {
         const start = i;
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && !(text[i] === '\r' && text[i + 1] === '\n')) {
+        while (i < n && text[i] !== ',' && lineEnd(i) === 0) {
           if (text[i] === '"') throw new Error(`${source}: line ${line}: a quote inside unquoted field ${fields.length + 1}`);
           i++;
         }
@@ -61,7 +63,7 @@ export function parseCsv(text: string, source = '<csv>'): CsvRecord[] {
       if (i >= n) break;
       if (text[i] === ',') { i++; continue; }
       // End of record.
-      i += text[i] === '\r' ? 2 : 1;
+      i += lineEnd(i);
       line++;
       break;
     }

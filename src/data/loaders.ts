@@ -7,11 +7,25 @@
  * dropped and the count per reason is reported (to `onDropped`, else as one `console.warn` line).
  *
  * Type rules: in CSV every cell is text, and a number column must hold a decimal number
- * (`NaN`, `Infinity`, `inf` are rejected as non-finite). In JSONL a string column accepts a
- * JSON string or a finite JSON number (written back as its decimal text, so `"prompt_id": 3` is `"3"`);
- * a number column needs a JSON number (`1e999` parses to Infinity and is rejected as non-finite).
- * Columns not in the schema are kept: typed number when every value is a finite number, else text.
+ * (`NaN`, `Infinity`, `inf` are rejected as non-finite, and so is a decimal too large for a 64-bit
+ * float such as `1e400`). In JSONL a string column accepts a JSON string or a finite JSON number
+ * (written back as its decimal text, so `"prompt_id": 3` is `"3"`); a number column needs a JSON
+ * number (`1e999` parses to Infinity and is rejected as non-finite).
+ * Columns not in the schema are kept: typed number when every value is a finite number, else text;
+ * a value that overflows to Infinity is an error there too (it would silently turn the column into text).
  * A required column missing from a CSV header is always an Error, even with `dropInvalid` (no row could be kept).
+ *
+ * JSONL rows must all have the same keys, as a CSV header gives every row the same columns: a row
+ * lacking a key that another row has is a `missing column` error naming the key and the first row
+ * that has it (an optional schema column gets its default only when no row has it).
+ *
+ * Surrounding whitespace in ids and group names (`prompt_id`, `group`, `response_id`): values are
+ * kept exactly as written, but two values of one column that differ only by leading/trailing
+ * whitespace (`'a'` and `'a '`) are a `whitespace variant` error naming both rows, since they would
+ * otherwise become two groups (or ids). The loader does not trim: fix the file, or trim it yourself.
+ *
+ * Files are read as strict UTF-8 (see {@link readTableFile}): invalid bytes are an error naming the
+ * line; a byte-order mark is dropped; LF, CRLF and lone-CR line ends are all accepted.
  */
 import type { DataFrame } from 'danfojs-node';
 import { DataError } from './errors';
@@ -100,6 +114,14 @@ function loadTable<R>(
     }
   }
   const extras = table.columns.filter((c) => !schema.some((s) => s.name === c));
+  // JSONL: the first row holding each key, to name it when another row lacks that key.
+  const firstWith = new Map<string, RawRow>();
+  if (table.format === 'jsonl') {
+    for (const r of table.rows) for (const k of Object.keys(r.values)) if (!firstWith.has(k)) firstWith.set(k, r);
+  }
+  const identifiers = schema.filter((s) => s.identifier).map((s) => s.name);
+  // Per identifier column: trimmed value -> the spelling seen first and its data row.
+  const spellings = new Map(identifiers.map((c) => [c, new Map<string, { value: string; row: number }>()]));
   const report: DropReport = { file, dropped: 0, byReason: {}, errors: [] };
   const fail = (err: DataError) => {
     if (!options.dropInvalid) throw err;
@@ -111,9 +133,9 @@ function loadTable<R>(
   const seenKeys = new Map<string, number>();
   for (const raw of table.rows) {
     if (raw.error) { fail(raw.error); continue; }
-    const converted = convertRow(raw, schema, extras, table);
+    const converted = convertRow(raw, schema, extras, table, firstWith);
     if (converted instanceof DataError) { fail(converted); continue; }
-    const bad = rowCheck(converted, raw, file);
+    const bad = rowCheck(converted, raw, file) ?? whitespaceVariant(converted, raw, file, spellings);
     if (bad) { fail(bad); continue; }
     const k = key.map((c) => converted[c]).join('\u0000');
     const first = seenKeys.get(k);
@@ -123,6 +145,10 @@ function loadTable<R>(
       continue;
     }
     seenKeys.set(k, raw.row);
+    for (const [c, seen] of spellings) {
+      const value = String(converted[c]);
+      if (!seen.has(value.trim())) seen.set(value.trim(), { value, row: raw.row });
+    }
     rows.push(converted);
   }
   if (options.dropInvalid && report.dropped > 0) {
@@ -139,15 +165,53 @@ function loadTable<R>(
   return { frame: rowsToTypedFrame(rows, columns), rows: rows as R[], report };
 }
 
+/** An id or group name that differs from an earlier spelling only by surrounding whitespace. */
+function whitespaceVariant(
+  row: Record<string, string | number>,
+  raw: RawRow,
+  file: string,
+  spellings: ReadonlyMap<string, ReadonlyMap<string, { value: string; row: number }>>,
+): DataError | undefined {
+  for (const [c, seen] of spellings) {
+    const value = String(row[c]);
+    const earlier = seen.get(value.trim());
+    if (earlier !== undefined && earlier.value !== value) {
+      return new DataError({ file, row: raw.row, line: raw.line, column: c }, 'whitespace variant',
+        `${JSON.stringify(value)} differs from ${JSON.stringify(earlier.value)} (data row ${earlier.row}) only by leading/trailing whitespace; ` +
+        'they would be two different values: use one spelling');
+    }
+  }
+  return undefined;
+}
+
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i;
 
-function convertRow(raw: RawRow, schema: readonly ColumnSpec[], extras: readonly string[], table: RawTable): Record<string, string | number> | DataError {
+function hasKey(values: Record<string, unknown>, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(values, key);
+}
+
+/** JSONL: the error for a row lacking `key` that another row has (undefined when no row has it). */
+function lackingKey(raw: RawRow, key: string, file: string, firstWith: ReadonlyMap<string, RawRow>): DataError | undefined {
+  const other = firstWith.get(key);
+  if (other === undefined) return undefined;
+  return new DataError({ file, row: raw.row, line: raw.line, column: key }, 'missing column',
+    `the row lacks key '${key}', which data row ${other.row} (line ${other.line}) has; every JSONL row needs the same keys`);
+}
+
+function convertRow(
+  raw: RawRow,
+  schema: readonly ColumnSpec[],
+  extras: readonly string[],
+  table: RawTable,
+  firstWith: ReadonlyMap<string, RawRow>,
+): Record<string, string | number> | DataError {
   const out: Record<string, string | number> = {};
   const at = (column: string) => ({ file: table.file, row: raw.row, line: raw.line, column });
   for (const spec of schema) {
-    const present = Object.prototype.hasOwnProperty.call(raw.values, spec.name);
-    if (!present) {
+    if (!hasKey(raw.values, spec.name)) {
+      const inOtherRows = lackingKey(raw, spec.name, table.file, firstWith);
+      if (inOtherRows) return inOtherRows;
       if (spec.required) return new DataError(at(spec.name), 'missing column', `the row has no value for required column '${spec.name}'`);
       out[spec.name] = spec.default!;
       continue;
@@ -158,9 +222,14 @@ function convertRow(raw: RawRow, schema: readonly ColumnSpec[], extras: readonly
     out[spec.name] = v;
   }
   for (const c of extras) {
+    if (!hasKey(raw.values, c)) return lackingKey(raw, c, table.file, firstWith)!;
     const v = raw.values[c];
-    if (v === undefined) { out[c] = ''; continue; }
-    out[c] = typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' ? v : JSON.stringify(v);
+    const overflow = typeof v === 'number' ? !Number.isFinite(v) : typeof v === 'string' && DECIMAL.test(v.trim()) && !Number.isFinite(Number(v));
+    if (overflow) {
+      const what = typeof v === 'number' ? 'the JSON number' : `'${String(v).trim()}'`;
+      return new DataError(at(c), 'non-finite number', `${what} is too large for a 64-bit float (it would be Infinity)`);
+    }
+    out[c] = typeof v === 'number' ? v : typeof v === 'string' ? v : JSON.stringify(v);
   }
   return out;
 }
@@ -181,9 +250,11 @@ function convertValue(v: unknown, type: ColumnType, format: TableFormat): string
     const s = String(v).trim();
     if (NON_FINITE.test(s)) return problem('non-finite number', `expected a finite number, got '${s}'`);
     if (!DECIMAL.test(s)) return problem('wrong type', `expected a number, got '${s}'`);
-    return Number(s);
+    const x = Number(s);
+    if (!Number.isFinite(x)) return problem('non-finite number', `'${s}' is too large for a 64-bit float (it would be Infinity)`);
+    return x;
   }
   if (typeof v !== 'number') return problem('wrong type', `expected a JSON number, got ${JSON.stringify(v)}`);
-  if (!Number.isFinite(v)) return problem('non-finite number', `expected a finite number, got ${v}`);
+  if (!Number.isFinite(v)) return problem('non-finite number', `the JSON number is too large for a 64-bit float (it would be ${v})`);
   return v;
 }

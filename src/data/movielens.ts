@@ -1,5 +1,13 @@
 /**
- * MovieLens-1M format loader (users.dat, movies.dat, ratings.dat; `::`-separated, latin1).
+ * MovieLens-1M format loader (users.dat, movies.dat, ratings.dat; `::`-separated).
+ *
+ * Encoding: the official ML-1M files are ISO-8859-1 (latin1). A copy re-saved as UTF-8 would read
+ * as mojibake under latin1 (`Cité` as `CitÃ©`), so by default (`encoding: 'auto'`) each file is
+ * read as latin1 unless its bytes are valid UTF-8 holding at least one multi-byte character, in
+ * which case it is decoded as UTF-8 (random latin1 text essentially never forms valid multi-byte
+ * UTF-8). The encoding used for each file is stated in {@link MovieLensData.encodings}.
+ * `encoding: 'latin1'` or `'utf8'` forces one; forced UTF-8 is strict (invalid bytes are an error
+ * naming the file and line).
  *
  * Obtaining the data: download `ml-1m.zip` from https://grouplens.org/datasets/movielens/1m/ and
  * unzip it; pass the `ml-1m` folder to {@link loadMovieLens}. The MovieLens licence forbids
@@ -9,13 +17,14 @@
  * Preference groups are users' gender, age bracket or occupation; the scored shape has one prompt
  * (`movielens`), one response per movie, and the group's mean rating as the reward.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import { DataError } from './errors';
 import { rowsToTypedFrame } from './frame';
 import { SCORED_COLUMNS, type ScoredRow } from './schema';
 import { groupSizes } from './summaries';
+import { decodeUtf8, readFileBytes, scanUtf8, splitLines } from './textFile';
 
 /** MovieLens-1M age codes and their brackets. */
 export const MOVIELENS_AGES: Record<number, string> = { 1: 'under 18', 18: '18-24', 25: '25-34', 35: '35-44', 45: '45-49', 50: '50-55', 56: '56+' };
@@ -36,9 +45,18 @@ export interface MovieLensOptions {
   group_by?: MovieLensGroupBy;
   /** A (group, movie) needs at least this many ratings to get a scored row. Default 1. */
   min_ratings?: number;
-  /** File encoding; the real files are latin1. Default `latin1`. */
-  encoding?: BufferEncoding;
+  /**
+   * File encoding: `auto` (default) reads latin1, the encoding of the official files, unless a file is
+   * valid UTF-8 with multi-byte characters, then UTF-8; `latin1` or `utf8` forces one (see the module comment).
+   */
+  encoding?: MovieLensEncodingOption;
 }
+
+/** The `encoding` option of {@link loadMovieLens}. */
+export type MovieLensEncodingOption = 'auto' | 'latin1' | 'utf8';
+
+/** The encoding a MovieLens file was decoded with. */
+export type MovieLensEncoding = 'latin1' | 'utf8';
 
 /** A loaded MovieLens folder. */
 export interface MovieLensData {
@@ -55,6 +73,8 @@ export interface MovieLensData {
   scored_rows: ScoredRow[];
   /** (group, movie) combinations left out for fewer than `min_ratings` ratings. */
   below_min_ratings: number;
+  /** The encoding each file was decoded with (official files: latin1 everywhere). */
+  encodings: { 'users.dat': MovieLensEncoding; 'movies.dat': MovieLensEncoding; 'ratings.dat': MovieLensEncoding };
 }
 
 interface User { user_id: string; gender: string; age: number; occupation: number; zip: string }
@@ -65,10 +85,12 @@ export function loadMovieLens(dir: string, options: MovieLensOptions = {}): Movi
   if (!['gender', 'age', 'occupation'].includes(groupBy)) throw new Error(`group_by must be 'gender', 'age' or 'occupation', got '${groupBy}'`);
   const minRatings = options.min_ratings ?? 1;
   if (!Number.isInteger(minRatings) || minRatings < 1) throw new Error(`min_ratings must be an integer >= 1, got ${minRatings}`);
-  const encoding = options.encoding ?? 'latin1';
+  const encoding = options.encoding ?? 'auto';
+  if (!['auto', 'latin1', 'utf8'].includes(encoding)) throw new Error(`encoding must be 'auto', 'latin1' or 'utf8', got '${String(encoding)}'`);
 
+  const usersFile = readDat(join(dir, 'users.dat'), ['UserID', 'Gender', 'Age', 'Occupation', 'Zip-code'], encoding);
   const users = new Map<string, User>();
-  for (const { f, at } of readDat(join(dir, 'users.dat'), ['UserID', 'Gender', 'Age', 'Occupation', 'Zip-code'], encoding)) {
+  for (const { f, at } of usersFile.rows) {
     const user_id = integer(f[0]!, at('UserID'), 1);
     if (users.has(user_id)) throw new DataError(at('UserID'), 'duplicate key', `user ${user_id} appears twice`);
     if (f[1] !== 'M' && f[1] !== 'F') throw new DataError(at('Gender'), 'wrong value', `expected M or F, got '${f[1]}'`);
@@ -80,8 +102,9 @@ export function loadMovieLens(dir: string, options: MovieLensOptions = {}): Movi
   }
   const groupOf = (u: User) => (groupBy === 'gender' ? u.gender : groupBy === 'age' ? MOVIELENS_AGES[u.age]! : MOVIELENS_OCCUPATIONS[u.occupation]!);
 
+  const moviesFile = readDat(join(dir, 'movies.dat'), ['MovieID', 'Title', 'Genres'], encoding);
   const movies = new Map<string, { movie_id: string; title: string; genres: string }>();
-  for (const { f, at } of readDat(join(dir, 'movies.dat'), ['MovieID', 'Title', 'Genres'], encoding)) {
+  for (const { f, at } of moviesFile.rows) {
     const movie_id = integer(f[0]!, at('MovieID'), 1);
     if (movies.has(movie_id)) throw new DataError(at('MovieID'), 'duplicate key', `movie ${movie_id} appears twice`);
     if (f[1]!.trim() === '') throw new DataError(at('Title'), 'empty value', 'the title is empty');
@@ -90,7 +113,8 @@ export function loadMovieLens(dir: string, options: MovieLensOptions = {}): Movi
 
   const ratings: { user_id: string; movie_id: string; rating: number; timestamp: number; group: string }[] = [];
   const seen = new Set<string>();
-  for (const { f, at } of readDat(join(dir, 'ratings.dat'), ['UserID', 'MovieID', 'Rating', 'Timestamp'], encoding)) {
+  const ratingsFile = readDat(join(dir, 'ratings.dat'), ['UserID', 'MovieID', 'Rating', 'Timestamp'], encoding);
+  for (const { f, at } of ratingsFile.rows) {
     const user_id = integer(f[0]!, at('UserID'), 1);
     const user = users.get(user_id);
     if (!user) throw new DataError(at('UserID'), 'unknown user', `user ${user_id} is not in users.dat`);
@@ -138,17 +162,26 @@ export function loadMovieLens(dir: string, options: MovieLensOptions = {}): Movi
     scored: rowsToTypedFrame(scored, [...SCORED_COLUMNS, { name: 'count', type: 'number' }]),
     scored_rows: scored,
     below_min_ratings: below,
+    encodings: { 'users.dat': usersFile.encoding, 'movies.dat': moviesFile.encoding, 'ratings.dat': ratingsFile.encoding },
   };
 }
 
 type At = (column: string) => { file: string; row: number; line: number; column: string };
 
+/** The text of a MovieLens file and the encoding used (see the module comment for `auto`). */
+function decodeDat(file: string, encoding: MovieLensEncodingOption): { text: string; encoding: MovieLensEncoding } {
+  const bytes = readFileBytes(file, 'expected a MovieLens-1M file here (see grouplens.org/datasets/movielens/1m)');
+  const scan = encoding === 'auto' ? scanUtf8(bytes) : undefined;
+  const used: MovieLensEncoding = encoding === 'auto' ? (scan!.invalidAt < 0 && scan!.firstMultibyteAt >= 0 ? 'utf8' : 'latin1') : encoding;
+  return { text: used === 'utf8' ? decodeUtf8(bytes, file) : bytes.toString('latin1'), encoding: used };
+}
+
 /** Lines of a `::` file with their field arrays; a wrong field count is an Error naming file and row. */
-function readDat(file: string, columns: readonly string[], encoding: BufferEncoding): { f: string[]; at: At }[] {
-  if (!existsSync(file)) throw new DataError({ file }, 'missing file', 'expected a MovieLens-1M file here (see grouplens.org/datasets/movielens/1m)');
+function readDat(file: string, columns: readonly string[], encoding: MovieLensEncodingOption): { rows: { f: string[]; at: At }[]; encoding: MovieLensEncoding } {
+  const decoded = decodeDat(file, encoding);
   const out: { f: string[]; at: At }[] = [];
   let row = 0;
-  readFileSync(file, encoding).split(/\r?\n/).forEach((text, k) => {
+  splitLines(decoded.text).forEach((text, k) => {
     if (text === '') return;
     row++;
     const line = k + 1;
@@ -160,7 +193,7 @@ function readDat(file: string, columns: readonly string[], encoding: BufferEncod
     }
     out.push({ f, at });
   });
-  return out;
+  return { rows: out, encoding: decoded.encoding };
 }
 
 function integer(s: string, loc: ReturnType<At>, min: number): string {

@@ -14,7 +14,7 @@
  * Unassigned participants' votes count in the conversation's vote total but in no group.
  * The data is read in place and never copied into the repository.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataFrame } from 'danfojs-node';
 import { parseCsv, type CsvRecord } from './csv';
@@ -22,6 +22,7 @@ import { DataError } from './errors';
 import { rowsToTypedFrame } from './frame';
 import { SCORED_COLUMNS, type ScoredRow } from './schema';
 import { groupSizes, scoredToPairwise } from './summaries';
+import { readUtf8File } from './textFile';
 import { isCompletePolisDownload, polisCacheDir } from './polisFetch';
 
 /** Environment variable naming the Polis open-data folder. */
@@ -124,6 +125,7 @@ export function loadPolisConversation(name: string, options: PolisOptions = {}):
   if (!Number.isInteger(minVotes) || minVotes < 1) throw new Error(`min_votes must be an integer >= 1, got ${minVotes}`);
   const folder = name.includes('/') ? resolve(name) : join(polisDataDir(options.dir), name);
   const conversation = name.split('/').filter(Boolean).pop()!;
+  requireConversationFolder(folder);
 
   const summary = readSummary(join(folder, 'summary.csv'));
   const comments = readComments(join(folder, 'comments.csv'));
@@ -213,9 +215,26 @@ function byNumber(a: string, b: string): number {
   return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
 }
 
+/** An Error when a conversation folder is missing (or is a file), listing the conversations beside it. */
+function requireConversationFolder(folder: string): void {
+  if (existsSync(folder) && statSync(folder).isDirectory()) return;
+  const parent = resolve(folder, '..');
+  const what = existsSync(folder) ? `Polis conversation ${folder} is a file, not a conversation folder` : `Polis conversation folder ${folder} does not exist`;
+  let beside: string;
+  if (!existsSync(parent)) {
+    beside = `the folder ${parent} does not exist either (download the data with \`npm run data -- polis\`, set ${POLIS_DIR_ENV} or pass dir)`;
+  } else {
+    const available = listPolisConversations(parent);
+    beside = available.length > 0
+      ? `conversations in ${parent}: ${available.join(', ')}`
+      : `${parent} holds no conversation folders (folders with a participants-votes.csv)`;
+  }
+  throw new Error(`${what}; ${beside}`);
+}
+
+/** A conversation's CSV file: strict UTF-8 (invalid bytes name the line), LF/CRLF/CR line ends. */
 function readCsvFile(file: string): CsvRecord[] {
-  if (!existsSync(file)) throw new DataError({ file }, 'missing file', 'the conversation folder lacks this file');
-  return parseCsv(readFileSync(file, 'utf8'), `file ${file}`);
+  return parseCsv(readUtf8File(file, 'the conversation folder lacks this file'), `file ${file}`);
 }
 
 function header(records: CsvRecord[], file: string, required: readonly string[]): Map<string, number> {

@@ -19,6 +19,11 @@ export interface ColumnSpec {
   required: boolean;
   /** Ids and group names may not be empty strings. */
   nonEmpty?: boolean;
+  /**
+   * An id or group name: two values in this column that differ only by leading/trailing whitespace
+   * (`'a'` and `'a '`) are an error, since they would otherwise become two different groups or ids.
+   */
+  identifier?: boolean;
   /** Value used for an optional column the file lacks. */
   default?: string | number;
   description: string;
@@ -26,13 +31,14 @@ export interface ColumnSpec {
 
 /**
  * Scored shape. Key: (prompt_id, group, response_id) is unique.
- * `reward` must be a finite number; `prompt_id`, `group` and `response_id` may not be empty.
+ * `reward` must be a finite number; `prompt_id`, `group` and `response_id` may not be empty, and
+ * two values of one of them that differ only by surrounding whitespace are an error.
  */
 export const SCORED_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'prompt_id', type: 'string', required: true, nonEmpty: true, description: 'prompt (or user/prompt instance) identifier' },
+  { name: 'prompt_id', type: 'string', required: true, nonEmpty: true, identifier: true, description: 'prompt (or user/prompt instance) identifier' },
   { name: 'prompt', type: 'string', required: true, description: 'prompt text' },
-  { name: 'group', type: 'string', required: true, nonEmpty: true, description: 'preference group whose reward this is' },
-  { name: 'response_id', type: 'string', required: true, nonEmpty: true, description: 'response identifier, unique within a prompt' },
+  { name: 'group', type: 'string', required: true, nonEmpty: true, identifier: true, description: 'preference group whose reward this is' },
+  { name: 'response_id', type: 'string', required: true, nonEmpty: true, identifier: true, description: 'response identifier, unique within a prompt' },
   { name: 'response', type: 'string', required: true, description: 'response text' },
   { name: 'reward', type: 'number', required: true, description: 'reward the group gives the response (finite)' },
 ];
@@ -42,12 +48,13 @@ export const SCORED_KEY: readonly string[] = ['prompt_id', 'group', 'response_id
 
 /**
  * Pairwise shape. Key: (prompt_id, group, chosen, rejected) is unique; `chosen` must differ from
- * `rejected`. `weight` is optional (default 1) and must be finite and >= 0.
+ * `rejected`. `weight` is optional (default 1) and must be finite and >= 0. Two `prompt_id` or
+ * `group` values that differ only by surrounding whitespace are an error.
  */
 export const PAIRWISE_COLUMNS: readonly ColumnSpec[] = [
-  { name: 'prompt_id', type: 'string', required: true, nonEmpty: true, description: 'prompt identifier' },
+  { name: 'prompt_id', type: 'string', required: true, nonEmpty: true, identifier: true, description: 'prompt identifier' },
   { name: 'prompt', type: 'string', required: true, description: 'prompt text' },
-  { name: 'group', type: 'string', required: true, nonEmpty: true, description: 'preference group that prefers chosen over rejected' },
+  { name: 'group', type: 'string', required: true, nonEmpty: true, identifier: true, description: 'preference group that prefers chosen over rejected' },
   { name: 'chosen', type: 'string', required: true, nonEmpty: true, description: 'preferred response text' },
   { name: 'rejected', type: 'string', required: true, nonEmpty: true, description: 'dispreferred response text' },
   { name: 'weight', type: 'number', required: false, default: 1, description: 'weight of the pair (finite, >= 0; default 1)' },

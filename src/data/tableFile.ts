@@ -1,10 +1,14 @@
 /**
  * Reads a CSV or JSONL file into raw rows with their positions, before any schema is applied.
+ *
+ * Both formats are read as strict UTF-8 (an invalid byte sequence is an error naming the line), a
+ * leading byte-order mark is dropped, and LF, CRLF and lone-CR line ends are accepted (see
+ * {@link readUtf8File}). A missing path or a directory is an error naming the path.
  */
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseCsv } from './csv';
 import { DataError } from './errors';
+import { readUtf8File, splitLines } from './textFile';
 
 /** File formats the loaders read. */
 export type TableFormat = 'csv' | 'jsonl';
@@ -40,10 +44,14 @@ export function tableFormat(path: string, format?: TableFormat): TableFormat {
   throw new Error(`file ${path}: cannot tell the format from extension '${ext}'; pass format: 'csv' or 'jsonl'`);
 }
 
-/** Reads a CSV (with header) or JSONL file into raw rows. */
+/**
+ * Reads a CSV (with header) or JSONL file into raw rows: strict UTF-8 (invalid bytes are an error
+ * naming the line), byte-order mark dropped, LF/CRLF/lone-CR line ends; a missing path or a
+ * directory is an error naming the path.
+ */
 export function readTableFile(path: string, format?: TableFormat): RawTable {
   const fmt = tableFormat(path, format);
-  const text = readFileSync(path, 'utf8');
+  const text = readUtf8File(path);
   return fmt === 'csv' ? csvTable(text, path) : jsonlTable(text, path);
 }
 
@@ -51,11 +59,12 @@ function csvTable(text: string, file: string): RawTable {
   const records = parseCsv(text, `file ${file}`);
   if (records.length === 0) throw new DataError({ file }, 'empty file', 'no header line');
   const columns = records[0]!.fields;
-  const seen = new Set<string>();
-  for (const c of columns) {
-    if (seen.has(c)) throw new DataError({ file, line: 1, column: c }, 'duplicate column', 'the header names this column twice');
-    seen.add(c);
-  }
+  const seen = new Map<string, number>();
+  columns.forEach((c, j) => {
+    const first = seen.get(c);
+    if (first !== undefined) throw new DataError({ file, line: records[0]!.line, column: c }, 'duplicate column', `the header names this column twice (fields ${first + 1} and ${j + 1})`);
+    seen.set(c, j);
+  });
   const rows: RawRow[] = records.slice(1).map((rec, k) => {
     const row = k + 1;
     const values: Record<string, unknown> = {};
@@ -75,7 +84,7 @@ function jsonlTable(text: string, file: string): RawTable {
   const columns: string[] = [];
   const known = new Set<string>();
   const rows: RawRow[] = [];
-  const lines = text.split(/\r?\n/);
+  const lines = splitLines(text);
   let row = 0;
   lines.forEach((content, k) => {
     if (content.trim() === '') return;
