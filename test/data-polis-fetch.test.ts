@@ -164,7 +164,7 @@ test('unreachable server: the error names the URL and how to place the data by h
     assert.ok(err instanceof PolisDownloadError);
     assert.equal(err.failure, 'network');
     assert.ok(err.message.startsWith(`could not download ${base}/${COMMIT}/mini/summary.csv (ECONNREFUSED)`), err.message);
-    assert.ok(err.message.includes(`put each <conversation>/<file> of the manifest into ${dir}`), err.message);
+    assert.ok(err.message.includes(`put each file of the checksum manifest (data/polis-checksums.json) as <conversation>/<file> into ${dir}`), err.message);
     assert.match(err.message, /HPA_POLIS_DIR/);
     return true;
   });

@@ -12,6 +12,7 @@ export { readTableFile, tableFormat, type TableFormat, type RawTable, type RawRo
 export * from './loaders';
 export * from './summaries';
 export * from './rewardLookup';
+export * from './bridge';
 export * from './heterogeneousBandit';
 export * from './personas';
 export * from './polis';

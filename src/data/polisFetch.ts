@@ -174,7 +174,7 @@ async function download(url: string, timeoutMs: number, dir: string): Promise<Ui
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     const why = cause?.code ?? cause?.message ?? (err as Error).message;
     throw new PolisDownloadError('network', `could not download ${url} (${why}). Without network access, copy the Polis files by hand: `
-      + `put each <conversation>/<file> of the manifest into ${dir} and run the command again (it checks them and downloads nothing), `
+      + `put each file of the checksum manifest (data/polis-checksums.json) as <conversation>/<file> into ${dir} and run the command again (it checks them and downloads nothing), `
       + `or point HPA_POLIS_DIR at a folder holding them, or place that folder at ../shared/data/polis_opendata beside the repository`);
   }
   if (!response.ok) {

@@ -4,11 +4,17 @@
 import { asRows, type FrameOrRows } from './summaries';
 
 /** Reward of a response for a prompt and a group; throws on a combination the data does not hold. */
-export type RewardLookup = (prompt_id: string, group: string, response_id: string) => number;
+export interface RewardLookup {
+  (prompt_id: string, group: string, response_id: string): number;
+  /** Whether the data holds a reward for the combination (never throws). */
+  has(prompt_id: string, group: string, response_id: string): boolean;
+}
 
 /** The prompt the trainer passes to a reward function (the trainer's `Prompt` fits it). */
 export interface RewardPrompt {
   id: string | number;
+  /** The data's prompt id, when it differs from `id` (a task's prompt id may carry a draw suffix); looked up instead of `id`. */
+  prompt_id?: string;
   group: string;
   features?: ArrayLike<number>;
 }
@@ -43,20 +49,23 @@ export function rewardLookup(data: FrameOrRows<{ prompt_id: string; group: strin
     if (!Number.isFinite(r.reward)) throw new Error(`rewardLookup: reward for prompt_id='${r.prompt_id}', group='${r.group}', response_id='${r.response_id}' is not finite (${r.reward})`);
     table.set(k, r.reward);
   }
-  return (prompt_id, group, response_id) => {
+  const lookup = (prompt_id: string, group: string, response_id: string): number => {
     const v = table.get(key(prompt_id, group, response_id));
     if (v === undefined) throw new Error(`rewardLookup: no reward for prompt_id='${prompt_id}', group='${group}', response_id='${response_id}'`);
     return v;
   };
+  return Object.assign(lookup, { has: (prompt_id: string, group: string, response_id: string) => table.has(key(prompt_id, group, response_id)) });
 }
 
 /**
  * Adapts a lookup to the trainer's `(response, prompt) => reward` signature: response index i (or `[i]`)
- * is `responseIds[i]`, and `prompt.id` is the prompt_id (numbers are turned into their decimal text).
+ * is `responseIds[i]`, and the prompt_id is `prompt.prompt_id` when the prompt carries one, else
+ * `prompt.id` (numbers are turned into their decimal text). {@link taskFromScored} builds its reward on this.
  */
 export function trainerReward(lookup: RewardLookup, responseIds: readonly string[]): TrainerRewardFn {
   if (responseIds.length === 0) throw new Error('trainerReward: responseIds must not be empty');
-  return (response, prompt) => lookup(String(prompt.id), prompt.group, responseIds[responseIndex(response, responseIds.length, 'trainerReward')]!);
+  return (response, prompt) =>
+    lookup(prompt.prompt_id ?? String(prompt.id), prompt.group, responseIds[responseIndex(response, responseIds.length, 'trainerReward')]!);
 }
 
 function key(p: string, g: string, r: string): string {

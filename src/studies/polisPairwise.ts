@@ -8,6 +8,10 @@
  * higher-rated one chosen. Validation: `val_pairs_per_group` pairs per group, balanced, so that every
  * group's loss is measured equally well. The policy is not told the group (one distribution over
  * statements, the setting where DPO fits the average labeller and GR-DPO the worst group).
+ *
+ * This is the kit's Polis experiment design. For your own training on a conversation, {@link polisPairs}
+ * gives every pair of the same selection (all groups, all statement pairs at least `margin` apart) with
+ * the prompt as state, and {@link polisTask} the GRPO/P-GRPO task.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ALL_GROUPS, type MetricRecord } from '../frames';

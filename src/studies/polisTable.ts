@@ -1,17 +1,13 @@
 /**
  * A Polis conversation as a preference table for the recovery protocol: statements are the
  * responses, opinion groups the preference groups (shares = their sizes), and a group's reward for a
- * statement is its agree rate.
+ * statement is its agree rate. The selection of groups and statements is {@link polisSelection}'s.
  */
-import { frameToRecords } from '../frames';
-import { loadPolisConversation, type PolisOptions } from '../data';
+import { polisSelection, type PolisSelectionOptions } from '../data';
 import type { PreferenceTable } from './banditRecovery';
 
-/** Options of {@link polisPreferenceTable}. */
-export interface PolisTableOptions extends PolisOptions {
-  /** Keep the statements with the most votes, at most this many (default 24). */
-  max_statements?: number;
-}
+/** Options of {@link polisPreferenceTable}: those of {@link polisSelection}. */
+export type PolisTableOptions = PolisSelectionOptions;
 
 /** A preference table built from Polis votes, with the statements it kept. */
 export interface PolisPreferenceTable extends PreferenceTable {
@@ -20,43 +16,29 @@ export interface PolisPreferenceTable extends PreferenceTable {
   statements: string[];
   /** Participants with a group, per group (table order). */
   sizes: number[];
+  /** Opinion groups left out by `groups_without_votes: 'skip'` (empty otherwise). */
+  skipped_groups: string[];
 }
 
 /**
- * Builds the table: only statements that every opinion group voted on at least `min_votes` times
- * (default 5) are eligible, so every reward is an agree rate measured on real votes; of those, the
- * `max_statements` with the most votes are kept. Groups are ordered largest first.
+ * Builds the table from {@link polisSelection}: only statements that every kept opinion group voted on
+ * at least `min_votes` times (default 5) are eligible, so every reward is an agree rate measured on real
+ * votes; of those, the `max_statements` (default 24) with the most votes are kept. Groups are ordered
+ * largest first. A group without such votes is an error, or left out with `groups_without_votes: 'skip'`.
+ * For training, {@link polisTask} gives the same table as a task and {@link polisPairs} as pairs.
  */
 export function polisPreferenceTable(conversation: string, options: PolisTableOptions = {}): PolisPreferenceTable {
-  const { max_statements = 24, ...polisOptions } = options;
-  const conv = loadPolisConversation(conversation, { min_votes: 5, ...polisOptions });
-  const sizes = frameToRecords<{ group: string; size: number }>(conv.group_sizes).sort((a, b) => b.size - a.size);
-  const groups = sizes.map((s) => String(s.group));
-  const votes = frameToRecords<{ group: string; comment_id: string; votes: number; agree_rate: number }>(conv.votes);
-  const byStatement = new Map<string, { total: number; rate: Map<string, number> }>();
-  for (const v of votes) {
-    if (!Number.isFinite(v.agree_rate)) continue; // no votes from this group: not eligible below
-    const entry = byStatement.get(String(v.comment_id)) ?? { total: 0, rate: new Map<string, number>() };
-    entry.total += v.votes;
-    entry.rate.set(String(v.group), v.agree_rate);
-    byStatement.set(String(v.comment_id), entry);
-  }
-  const eligible = [...byStatement.entries()]
-    .filter(([, e]) => groups.every((g) => e.rate.has(g)))
-    .sort((a, b) => b[1].total - a[1].total || a[0].localeCompare(b[0]))
-    .slice(0, max_statements);
-  if (eligible.length < 2) {
-    throw new Error(`Polis conversation '${conversation}': only ${eligible.length} statement(s) have votes from every group; need at least 2`);
-  }
-  const total = sizes.reduce((s, x) => s + x.size, 0);
+  const s = polisSelection(conversation, options);
   const rewardTable: Record<string, number[]> = {};
-  for (const g of groups) rewardTable[g] = eligible.map(([, e]) => e.rate.get(g)!);
+  for (const g of s.groups) rewardTable[g] = [];
+  for (const r of s.rows) rewardTable[r.group]!.push(r.reward);
   return {
-    conversation,
-    groups,
-    shares: sizes.map((s) => s.size / total),
-    sizes: sizes.map((s) => s.size),
+    conversation: s.conversation,
+    groups: s.groups,
+    shares: s.shares,
+    sizes: s.sizes,
     rewardTable,
-    statements: eligible.map(([id]) => id),
+    statements: s.statements,
+    skipped_groups: s.skipped_groups,
   };
 }
