@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { frameToRecords } from '../src/frames';
-import { DataError, loadMovieLens, loadPairwise, loadPolisConversation, loadScored, parseCsv, writeMovieLensFixture } from '../src/data';
+import { DataError, loadMovieLens, loadPairwise, loadPolisConversation, loadScored, loadScoredWithReport, parseCsv, writeMovieLensFixture } from '../src/data';
 import { lineOfOffset, scanUtf8 } from '../src/data/textFile';
 
 const dir = mkdtempSync(join(tmpdir(), 'hpa-bad-input-data-'));
@@ -165,6 +165,20 @@ test('whitespace is kept when used consistently; a consistent " a" is its own gr
   assert.deepEqual(frameToRecords(df).map((r) => r.group), [' a', ' a', 'b']);
   // Text columns (not ids or groups) may differ by whitespace.
   assert.equal(loadScored(file(`${HEADER}\np,q,a,r1,t,1\np,q ,a,r2,t ,1\n`)).shape[0], 2);
+});
+
+test('dropInvalid drops whitespace variants, missing JSONL keys and overflowing numbers, counting each reason', () => {
+  const text = [
+    row({ votes: 1 }), // kept
+    row({ group: 'a ', response_id: 'r2', votes: 2 }), // whitespace variant of 'a'
+    row({ response_id: 'r3' }), // lacks 'votes'
+    row({ response_id: 'r4', votes: 4 }).replace('"reward":1', '"reward":1e400'), // overflow
+    row({ group: 'b', votes: 5 }), // kept
+  ].join('\n');
+  const { frame, report } = loadScoredWithReport(file(text, 'jsonl'), { dropInvalid: true, onDropped: () => undefined });
+  assert.deepEqual(frameToRecords(frame).map((r) => [r.group, r.response_id, r.votes]), [['a', 'r', 1], ['b', 'r', 5]]);
+  assert.deepEqual(report.byReason, { 'whitespace variant': 1, 'missing column': 1, 'non-finite number': 1 });
+  assert.deepEqual(report.errors.map((e) => [e.location.row, e.location.column]), [[2, 'group'], [3, 'votes'], [4, 'reward']]);
 });
 
 test('MovieLens encodings: official latin1 files read as latin1; a UTF-8 copy is detected and decoded as UTF-8', () => {

@@ -57,7 +57,7 @@ export interface DropReport {
   file: string;
   /** Rows dropped in total. */
   dropped: number;
-  /** Count per reason (`malformed row`, `missing column`, `wrong type`, `non-finite number`, `empty value`, `negative weight`, `chosen equals rejected`, `duplicate key`). */
+  /** Count per reason (`malformed row`, `missing column`, `wrong type`, `non-finite number`, `empty value`, `negative weight`, `chosen equals rejected`, `whitespace variant`, `duplicate key`). */
   byReason: Record<string, number>;
   /** The error of every dropped row, in file order. */
   errors: DataError[];
