@@ -1,6 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend';
+import type { Policy } from '../src/policy/types';
 import {
   BANDIT_FEATURE_DIM,
   BANDIT_TRUE_THETAS,
@@ -19,7 +20,6 @@ import {
   disposePreparedPairs,
   runGroupRobustComparison,
   trainGroupRobust,
-  uniformReference,
   updateGroupWeights,
 } from '../src/robust';
 
@@ -29,7 +29,7 @@ before(async () => {
 
 const A = 8;
 const makePolicy = (theta: number[]) =>
-  new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_actions: A, feature_dim: BANDIT_FEATURE_DIM, theta_init: theta });
+  new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_actions: A, feature_dim: BANDIT_FEATURE_DIM, state_dim: 2, theta_init: theta });
 
 /** A small fixed data set: 6 pairs, group 0 has 2, group 1 has 4. */
 const SMALL: PairwiseGroupData = {
@@ -85,7 +85,7 @@ function closedFormGrad(lossType: 'sigmoid' | 'ipo', theta: number[], refTheta: 
 function tfGrad(lossType: 'sigmoid' | 'ipo', theta: number[], refTheta: number[], beta: number, weights: number[]): number[] {
   const policy = makePolicy(theta);
   const ref = makePolicy(refTheta);
-  const pairs = preparePairs(SMALL, ref, 'train');
+  const pairs = preparePairs(SMALL, policy, { policy: ref }, 'train');
   const out = tf.tidy(() => {
     const { grads } = tf.variableGrads(
       () => tf.mean(tf.mul(perPairLoss(lossType, pairMargins(policy, pairs), beta), tf.tensor1d(weights))) as tf.Scalar,
@@ -165,9 +165,8 @@ test('IS-DPO step equals a DPO step with per-pair weights 1/N_g (scaled by N/K)'
   const policy = makePolicy(theta0);
   trainGroupRobust({
     policy,
-    reference: uniformReference(A),
     train: SMALL,
-    config: { loss_type: 'sigmoid', weighting: 'importance', variant: 'authors_code', learning_rate: lr, max_steps: 1, beta: 1.5 },
+    config: { loss_type: 'sigmoid', weighting: 'importance', variant: 'authors_code', learning_rate: lr, max_steps: 1, beta: 1.5, reference: 'uniform' },
   });
   const N = 6;
   const K = 2;
@@ -185,10 +184,9 @@ test('GR-DPO: alpha stays on the simplex and rises for the group with the larger
     const policy = makePolicy([...BANDIT_TRUE_THETAS[0]!]);
     const { records, alpha } = trainGroupRobust({
       policy,
-      reference: uniformReference(A),
       train,
       val,
-      config: { weighting: 'robust', variant, max_steps: 20, log_every: 5, eta_alpha: 0.1, seed: 1 },
+      config: { weighting: 'robust', variant, max_steps: 20, log_every: 5, eta_alpha: 0.1, seed: 1, reference: 'uniform' },
     });
     const at = (step: number, group: string, metric: string) =>
       records.find((r) => r.step === step && r.group === group && r.metric === metric)!.value;
@@ -211,7 +209,6 @@ test('same seed, same run; another seed, another run', () => {
     const policy = makePolicy([0, 0, 0, 0]);
     const out = trainGroupRobust({
       policy,
-      reference: uniformReference(A),
       train,
       val,
       config: { loss_type: 'ipo', weighting: 'robust', optimizer: 'adam', learning_rate: 0.05, max_steps: 30, log_every: 10, seed },
@@ -227,8 +224,7 @@ test('same seed, same run; another seed, another run', () => {
 
 test('bad input: missing group, empty group, non-positive beta or step sizes are named', () => {
   const policy = makePolicy([0, 0, 0, 0]);
-  const reference = uniformReference(A);
-  const run = (train: PairwiseGroupData, config = {}) => trainGroupRobust({ policy, reference, train, config: { max_steps: 1, ...config } });
+  const run = (train: PairwiseGroupData, config = {}) => trainGroupRobust({ policy, train, config: { max_steps: 1, ...config } });
   const before = tf.memory().numTensors;
   assert.throws(() => run({ ...SMALL, groups: [0, 1, 2, 0, 1, 1] }), /train pair 2: group 2 is missing from group_names \(2 groups: g1, g2\)/);
   assert.throws(() => run({ ...SMALL, group_names: ['g1', 'g2', 'g3'] }), /train: group 'g3' has no pairs/);
@@ -239,7 +235,7 @@ test('bad input: missing group, empty group, non-positive beta or step sizes are
   assert.throws(() => run({ ...SMALL, rejected: [1, 2, 4, 0, 6, 1] }), /train pair 0: chosen and rejected are the same action/);
   assert.throws(() => run({ ...SMALL, chosen: [1, 7, 9, 5, 2, 6] }), /train pair 2: chosen action 9 is not in \[0, 8\)/);
   assert.throws(
-    () => trainGroupRobust({ policy, reference, train: SMALL, val: { ...SMALL, group_names: ['a', 'b'] } }),
+    () => trainGroupRobust({ policy, train: SMALL, val: { ...SMALL, group_names: ['a', 'b'] } }),
     /val group_names \(a, b\) differ from train group_names \(g1, g2\)/,
   );
   assert.equal(tf.memory().numTensors, before, 'failed runs must not leak tensors');
@@ -269,7 +265,6 @@ test('no tensor leaks over many steps (sgd and adam), and the count stays flat d
     const counts: number[] = [];
     trainGroupRobust({
       policy,
-      reference: uniformReference(A),
       train,
       val,
       config: { optimizer, max_steps: 300, log_every: 50 },
@@ -304,15 +299,24 @@ test('comparison runner: labelled long-form records and a per-method summary', (
 test('trainers pass each pair its group name, for group-conditioned policies', () => {
   const inner = makePolicy([0.2, 0.1, -0.3, 0.4]);
   const seen: string[][] = [];
-  const policy = {
-    logProbs: (s: tf.Tensor2D, a: tf.Tensor1D, groups?: readonly string[]) => {
-      assert.ok(groups !== undefined && groups.length === a.shape[0]);
-      seen.push([...groups]);
-      return inner.logProbs(s, a);
+  // The same policy seen only through the Policy interface, recording the groups it is asked as.
+  const policy: Policy = {
+    groups: [],
+    featureDim: 2,
+    vocabSize: A,
+    maxLength: 1,
+    sample: (...args) => inner.sample(...args),
+    evaluate: (contexts, tokens, temperature, options) => {
+      seen.push([...contexts.groups]);
+      return inner.evaluate(contexts, tokens, temperature, options);
     },
     trainableVariables: () => inner.trainableVariables(),
+    clone: () => inner.clone(),
+    getWeights: () => inner.getWeights(),
+    setWeights: (w) => inner.setWeights(w),
+    dispose: () => inner.dispose(),
   };
-  trainGroupRobust({ policy, reference: uniformReference(A), train: SMALL, config: { variant: 'authors_code', max_steps: 1, log_every: 1 } });
+  trainGroupRobust({ policy, train: SMALL, config: { variant: 'authors_code', max_steps: 1, log_every: 1, reference: 'uniform' } });
   const names = SMALL.groups.map((g) => SMALL.group_names[g]!);
   assert.ok(seen.length >= 2 && seen.every((g) => JSON.stringify(g) === JSON.stringify(names)));
   const perGroup = banditRewardError(policy, SMALL.states, BANDIT_TRUE_THETAS, A, ['g1', 'g2']);
@@ -321,33 +325,30 @@ test('trainers pass each pair its group name, for group-conditioned policies', (
   inner.dispose();
 });
 
-test('log-linear fast path: log-ratios from precomputed feature differences equal the two-call margins, values and gradients', () => {
+test('log-linear fast path: log-ratios from precomputed feature differences equal the readable (Policy.evaluate) margins, values and gradients', () => {
   const theta = [0.7, -0.3, 1.4, -0.9];
-  const fast = makePolicy(theta);
-  // The same policy seen only through logProbs: trainers fall back to two calls per step.
-  const slow = { logProbs: (s: tf.Tensor2D, a: tf.Tensor1D) => fast.logProbs(s, a), trainableVariables: () => fast.trainableVariables() };
+  const policy = makePolicy(theta);
   const reference = makePolicy([0.1, 0.2, -0.4, 0.3]);
-  const pairs = preparePairs(SMALL, reference, 'train');
+  const pairs = preparePairs(SMALL, policy, { policy: reference }, 'train');
   reference.dispose();
   const before = tf.memory().numTensors;
   for (const indices of [undefined, Int32Array.from([4, 0, 4, 2])]) {
-    const [hFast, gFast] = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(pairMargins(fast, pairs, indices))) as tf.Scalar, fast.trainableVariables());
-      return [Array.from(pairMargins(fast, pairs, indices).dataSync()), [value.dataSync()[0]!, ...Object.values(grads)[0]!.dataSync()]];
-    });
-    const [hSlow, gSlow] = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(pairMargins(slow, pairs, indices))) as tf.Scalar, slow.trainableVariables());
-      return [Array.from(pairMargins(slow, pairs, indices).dataSync()), [value.dataSync()[0]!, ...Object.values(grads)[0]!.dataSync()]];
-    });
-    assert.equal(hFast.length, indices?.length ?? SMALL.states.length);
-    assert.ok(hFast.some((h) => Math.abs(h) > 0.1), 'margins should be non-trivial');
-    assertClose(hFast, hSlow, 1e-5);
-    assertClose(gFast, gSlow, 1e-4);
+    const run = (fast: boolean) =>
+      tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(pairMargins(policy, pairs, indices, fast))) as tf.Scalar, policy.trainableVariables());
+        return [Array.from(pairMargins(policy, pairs, indices, fast).dataSync()), [value.dataSync()[0]!, ...Object.values(grads)[0]!.dataSync()]];
+      });
+    const [hFast, gFast] = run(true);
+    const [hSlow, gSlow] = run(false);
+    assert.equal(hFast!.length, indices?.length ?? SMALL.states.length);
+    assert.ok(hFast!.some((h) => Math.abs(h) > 0.1), 'margins should be non-trivial');
+    assertClose(hFast!, hSlow!, 1e-5);
+    assertClose(gFast!, gSlow!, 1e-4);
   }
   // The precomputed differences are made once per (policy, pairs) and freed with the pairs.
   assert.equal(pairs.logRatioCache.size, 1);
   assert.equal(tf.memory().numTensors, before + 1);
   disposePreparedPairs(pairs);
   assert.equal(pairs.logRatioCache.size, 0);
-  fast.dispose();
+  policy.dispose();
 });

@@ -10,12 +10,20 @@
  *   action with the higher true reward of the pair's group (deterministic), or, with
  *   `preference: 'bradley_terry'`, is drawn with P(a preferred to b) = sigmoid(r_g(s, a) - r_g(s, b)).
  *
- * Feature map (the kit's choice, documented in {@link banditFeatures}): the paper only says phi is a
- * feature map of state and action; the kit uses the map of the authors' public bandit code
- * (feature type `same`), which does not depend on the group:
+ * Feature map (documented in {@link banditFeatures}): the paper only says phi is a feature map of state
+ * and action; the kit's default is the map of the authors' public bandit code (feature type `same`),
+ * which does not depend on the group:
  *   phi(s, a) = [ c(a) cos(pi s0), sin(pi s0) / c(a), c(a) cos(pi s1), sin(pi s1) / c(a) ],  c(a) = 1 + a / A.
  * With this map neither theta_1 nor theta_2 can be matched by one policy parameter for both groups,
  * which is what makes the worst group matter.
+ *
+ * Group-specific maps (the authors' other feature types, as the issue describes them; their code is
+ * not available here, so these are the kit's reading): with `swapped`, the first group (index 0) sees
+ * phi and every other group the same features in reversed order, [f3, f2, f1, f0]; with `flipped`,
+ * every other group sees -phi. A group's true reward uses its own map, r_g(s, a) = theta_g . phi_g(s, a),
+ * and so does the log-linear policy asked as that group. (For the paper's theta_1 = (1,3,1,3) and
+ * theta_2 = (3,1,3,1), reversing the order and swapping each coordinate's two features give the same
+ * rewards; they differ for the policy's learned theta only by a relabelling of coordinates.)
  */
 import { DataFrame } from 'danfojs-node';
 import * as tf from '@tensorflow/tfjs';
@@ -35,20 +43,36 @@ export const BANDIT_TRUE_THETAS: readonly (readonly number[])[] = [
 /** Group names used in frames and metrics, in group-index order. */
 export const BANDIT_GROUP_NAMES: readonly string[] = ['group_1', 'group_2'];
 
-/** Pairwise preference data over several groups, as plain arrays with one entry per pair. */
-export interface PairwiseGroupData {
-  /** State of each pair (here two coordinates in [0, 1]). */
+/** A response of a pair: one action (token) index, or a token sequence (for sequence policies). */
+export type PairResponse = number | readonly number[];
+
+/**
+ * Pairwise preference data over several groups, as plain arrays with one entry per pair. The
+ * default response type is one action index per pair (the bandit, Polis statements); sequence
+ * policies take token sequences (`PairwiseGroupData<number[]>`).
+ */
+export interface PairwiseGroupData<R extends PairResponse = number> {
+  /** State of each pair: the prompt features the policy conditions on (here two coordinates in [0, 1]; may be empty rows). */
   states: number[][];
-  /** Index of the preferred action. */
-  chosen: number[];
-  /** Index of the other action. */
-  rejected: number[];
+  /** The preferred response (an action index, or a token sequence). */
+  chosen: R[];
+  /** The other response. */
+  rejected: R[];
   /** Group index of the labeller, into `group_names`. */
   groups: number[];
   /** Name of each group, in index order. */
   group_names: string[];
-  /** Number of actions the indices refer to. */
+  /** Number of actions (tokens) the indices refer to. */
   num_actions: number;
+}
+
+/** Feature maps of the group linear bandit (see module docs). */
+export type BanditFeatureMap = 'same' | 'swapped' | 'flipped';
+/** Every feature map, in documentation order. */
+export const BANDIT_FEATURE_MAPS: readonly BanditFeatureMap[] = ['same', 'swapped', 'flipped'];
+
+function checkFeatureMap(map: BanditFeatureMap): void {
+  if (!BANDIT_FEATURE_MAPS.includes(map)) throw new Error(`feature_map must be one of ${BANDIT_FEATURE_MAPS.join(', ')}, got '${String(map)}'`);
 }
 
 /** Options for {@link generateGroupLinearBandit}. */
@@ -67,6 +91,8 @@ export interface GroupLinearBanditOptions {
   num_actions?: number;
   /** True reward parameter per group (default {@link BANDIT_TRUE_THETAS}); each of length 4. */
   true_thetas?: readonly (readonly number[])[];
+  /** Feature map (default `same`; see module docs). */
+  feature_map?: BanditFeatureMap;
 }
 
 /** A generated bandit problem: training and validation pairs plus the truth needed to score policies. */
@@ -75,6 +101,7 @@ export interface GroupLinearBandit {
   val: PairwiseGroupData;
   true_thetas: number[][];
   num_actions: number;
+  feature_map: BanditFeatureMap;
 }
 
 /** Training pairs per group for the named splits (300 pairs in all). */
@@ -85,10 +112,24 @@ function actionScale(action: number, numActions: number): number {
 }
 
 /**
- * The feature map phi(s, a) in R^4 (the kit's choice, taken from the authors' public bandit code):
- * `[c cos(pi s0), sin(pi s0) / c, c cos(pi s1), sin(pi s1) / c]` with `c = 1 + a / num_actions`.
+ * The feature map phi_g(s, a) in R^4. `same` (default, the authors' public bandit code):
+ * `[c cos(pi s0), sin(pi s0) / c, c cos(pi s1), sin(pi s1) / c]` with `c = 1 + a / num_actions`, for
+ * every group; `swapped` reverses the order and `flipped` negates it for groups other than index 0.
  */
-export function banditFeatures(state: readonly number[], action: number, numActions = BANDIT_NUM_ACTIONS): number[] {
+export function banditFeatures(
+  state: readonly number[],
+  action: number,
+  numActions = BANDIT_NUM_ACTIONS,
+  featureMap: BanditFeatureMap = 'same',
+  group = 0,
+): number[] {
+  checkFeatureMap(featureMap);
+  const base = sameFeatures(state, action, numActions);
+  if (featureMap === 'same' || group === 0) return base;
+  return featureMap === 'swapped' ? base.reverse() : base.map((x) => -x);
+}
+
+function sameFeatures(state: readonly number[], action: number, numActions: number): number[] {
   if (state.length !== BANDIT_STATE_DIM) throw new Error(`state must have ${BANDIT_STATE_DIM} coordinates, got ${state.length}`);
   if (!Number.isInteger(action) || action < 0 || action >= numActions) {
     throw new Error(`action must be an integer in [0, ${numActions}), got ${action}`);
@@ -98,8 +139,31 @@ export function banditFeatures(state: readonly number[], action: number, numActi
   return [c * Math.cos(Math.PI * s0), Math.sin(Math.PI * s0) / c, c * Math.cos(Math.PI * s1), Math.sin(Math.PI * s1) / c];
 }
 
-/** phi(s, a) for every state and action as a tensor of shape [n, num_actions, 4] (same map as {@link banditFeatures}). */
-export function banditFeatureTensor(states: tf.Tensor2D, numActions = BANDIT_NUM_ACTIONS): tf.Tensor3D {
+/**
+ * phi_g(s, a) for every state and action as a tensor of shape [n, num_actions, 4] (the map of
+ * {@link banditFeatures}). `groups` (group index of each state) is needed by the group-specific maps.
+ */
+export function banditFeatureTensor(
+  states: tf.Tensor2D,
+  numActions = BANDIT_NUM_ACTIONS,
+  featureMap: BanditFeatureMap = 'same',
+  groups?: readonly number[],
+): tf.Tensor3D {
+  checkFeatureMap(featureMap);
+  if (featureMap === 'same') return sameFeatureTensor(states, numActions);
+  if (groups === undefined || groups.length !== states.shape[0]) {
+    throw new Error(`feature map '${featureMap}' needs the group index of each of the ${states.shape[0]} states, got ${groups?.length ?? 'none'}`);
+  }
+  return tf.tidy(() => {
+    const base = sameFeatureTensor(states, numActions);
+    // 1 for states of groups other than the first, 0 otherwise; multiplying by 0 or 1 and adding is exact.
+    const other = tf.tensor3d(groups.map((g) => (g === 0 ? 0 : 1)), [groups.length, 1, 1], 'float32');
+    if (featureMap === 'swapped') return tf.add(tf.mul(base, tf.sub(1, other)), tf.mul(tf.reverse(base, 2), other)) as tf.Tensor3D;
+    return tf.mul(base, tf.sub(1, tf.mul(other, 2))) as tf.Tensor3D;
+  });
+}
+
+function sameFeatureTensor(states: tf.Tensor2D, numActions: number): tf.Tensor3D {
   return tf.tidy(() => {
     const c = tf.add(1, tf.div(tf.range(0, numActions, 1, 'float32'), numActions)).reshape([1, numActions]);
     const angle = tf.mul(states, Math.PI);
@@ -114,10 +178,17 @@ export function banditFeatureTensor(states: tf.Tensor2D, numActions = BANDIT_NUM
   });
 }
 
-/** True reward r(s, a) = theta . phi(s, a). */
-export function banditReward(state: readonly number[], action: number, theta: readonly number[], numActions = BANDIT_NUM_ACTIONS): number {
+/** True reward r_g(s, a) = theta . phi_g(s, a) (`group` matters for the group-specific maps only). */
+export function banditReward(
+  state: readonly number[],
+  action: number,
+  theta: readonly number[],
+  numActions = BANDIT_NUM_ACTIONS,
+  featureMap: BanditFeatureMap = 'same',
+  group = 0,
+): number {
   if (theta.length !== BANDIT_FEATURE_DIM) throw new Error(`theta must have ${BANDIT_FEATURE_DIM} entries, got ${theta.length}`);
-  const phi = banditFeatures(state, action, numActions);
+  const phi = banditFeatures(state, action, numActions, featureMap, group);
   let r = 0;
   for (let k = 0; k < phi.length; k++) r += phi[k]! * theta[k]!;
   return r;
@@ -137,6 +208,7 @@ function samplePairs(
   numActions: number,
   preference: 'deterministic' | 'bradley_terry',
   groupNames: string[],
+  featureMap: BanditFeatureMap,
 ): PairwiseGroupData {
   const groups: number[] = [];
   counts.forEach((n, g) => {
@@ -151,7 +223,7 @@ function samplePairs(
     const a = rng.int(numActions);
     let b = rng.int(numActions - 1);
     if (b >= a) b += 1; // two distinct actions, uniformly over ordered pairs
-    const margin = banditReward(state, a, thetas[g]!, numActions) - banditReward(state, b, thetas[g]!, numActions);
+    const margin = banditReward(state, a, thetas[g]!, numActions, featureMap, g) - banditReward(state, b, thetas[g]!, numActions, featureMap, g);
     // Ties (probability zero) go to the first action drawn.
     const aWins = preference === 'deterministic' ? margin >= 0 : rng.uniform() < 1 / (1 + Math.exp(-margin));
     states.push(state);
@@ -185,11 +257,13 @@ export function generateGroupLinearBandit(options: GroupLinearBanditOptions): Gr
   if (preference !== 'deterministic' && preference !== 'bradley_terry') {
     throw new Error(`preference must be 'deterministic' or 'bradley_terry', got '${preference}'`);
   }
+  const featureMap = options.feature_map ?? 'same';
+  checkFeatureMap(featureMap);
   const groupNames = numGroups === BANDIT_GROUP_NAMES.length ? [...BANDIT_GROUP_NAMES] : thetas.map((_, g) => `group_${g + 1}`);
   const rng = new Rng(options.seed);
-  const train = samplePairs(rng, trainCounts, thetas, numActions, preference, groupNames);
-  const val = samplePairs(rng, new Array<number>(numGroups).fill(valPerGroup), thetas, numActions, preference, groupNames);
-  return { train, val, true_thetas: thetas, num_actions: numActions };
+  const train = samplePairs(rng, trainCounts, thetas, numActions, preference, groupNames, featureMap);
+  const val = samplePairs(rng, new Array<number>(numGroups).fill(valPerGroup), thetas, numActions, preference, groupNames, featureMap);
+  return { train, val, true_thetas: thetas, num_actions: numActions, feature_map: featureMap };
 }
 
 /** Formats a state as the prompt string of the pairwise frame, e.g. `0.12,0.80` (full precision). */

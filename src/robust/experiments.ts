@@ -7,15 +7,67 @@ import { ALL_GROUPS, type MetricRecord, recordsToFrame } from '../frames';
 import { bySize } from '../runtime';
 import {
   BANDIT_FEATURE_DIM,
+  BANDIT_STATE_DIM,
   banditFeatureTensor,
   generateGroupLinearBandit,
+  type GroupLinearBandit,
   type GroupLinearBanditOptions,
 } from '../data/groupLinearBandit';
+import type { GroupRobustConfig } from './config';
 import type { GroupWeighting } from './groupWeights';
 import type { PreferenceLossType } from './losses';
-import { LogLinearPolicy, uniformReference } from './policy';
-import { banditRewardError } from './rewardError';
-import { type GroupRobustConfig, trainGroupRobust } from './trainer';
+import { LogLinearPolicy, type LogLinearPolicyOptions } from './policy';
+import { banditRewardErrors } from './rewardError';
+import { type ExtraMetrics, trainGroupRobust } from './trainer';
+
+/**
+ * The log-linear policy of the bandit: pi(a|s, g) ∝ exp(theta . phi_g(s, a)) with the bandit's feature
+ * map (group-free for `same`, so it then accepts any group name; the bandit's groups otherwise).
+ */
+export function banditLogLinearPolicy(bandit: GroupLinearBandit, thetaInit?: LogLinearPolicyOptions['theta_init']): LogLinearPolicy {
+  const names = bandit.train.group_names;
+  const index = new Map(names.map((g, i) => [g, i]));
+  const groupFree = bandit.feature_map === 'same';
+  return new LogLinearPolicy({
+    features: (states, groups) =>
+      banditFeatureTensor(
+        states,
+        bandit.num_actions,
+        bandit.feature_map,
+        groupFree ? undefined : groups.map((g) => index.get(g)!),
+      ),
+    num_actions: bandit.num_actions,
+    feature_dim: BANDIT_FEATURE_DIM,
+    state_dim: BANDIT_STATE_DIM,
+    groups: groupFree ? [] : names,
+    theta_init: thetaInit,
+  });
+}
+
+/**
+ * Evaluation metrics of the bandit: per group `reward_error` and `relative_reward_error` on the
+ * validation states (see ./rewardError.ts), on `all` their maxima `max_reward_error` and
+ * `max_relative_reward_error`. With a group-specific feature map the policy is asked as each group.
+ */
+export function banditRewardMetrics(bandit: GroupLinearBandit): ExtraMetrics {
+  const names = bandit.train.group_names;
+  return (policy) => {
+    const err = banditRewardErrors(
+      policy,
+      bandit.val.states,
+      bandit.true_thetas,
+      bandit.num_actions,
+      bandit.feature_map === 'same' ? undefined : names,
+      bandit.feature_map,
+    );
+    return [
+      ...err.absolute.map((value, g) => ({ group: names[g]!, metric: 'reward_error', value })),
+      { group: ALL_GROUPS, metric: 'max_reward_error', value: Math.max(...err.absolute) },
+      ...err.relative.map((value, g) => ({ group: names[g]!, metric: 'relative_reward_error', value })),
+      { group: ALL_GROUPS, metric: 'max_relative_reward_error', value: Math.max(...err.relative) },
+    ];
+  };
+}
 
 /** The methods of the comparison. */
 export type RobustMethod = 'dpo' | 'is_dpo' | 'gr_dpo' | 'ipo' | 'is_ipo' | 'gr_ipo';
@@ -30,9 +82,8 @@ export const ROBUST_METHODS: Record<RobustMethod, { loss_type: PreferenceLossTyp
   gr_ipo: { loss_type: 'ipo', weighting: 'robust' },
 };
 
-/** Options of {@link runGroupRobustComparison}; training settings not given take {@link GROUP_ROBUST_DEFAULTS}. */
-export interface GroupRobustComparisonOptions
-  extends Partial<Omit<GroupRobustConfig, 'loss_type' | 'weighting' | 'seed' | 'max_steps'>> {
+/** Options of {@link runGroupRobustComparison}; training settings not given take {@link GROUP_ROBUST_DEFAULTS} (reference: `uniform`). */
+export interface GroupRobustComparisonOptions extends Omit<GroupRobustConfig, 'loss_type' | 'weighting' | 'seed'> {
   split: 'even' | 'uneven';
   /** Default: all six methods. */
   methods?: RobustMethod[];
@@ -42,6 +93,8 @@ export interface GroupRobustComparisonOptions
   steps?: number;
   /** Bandit data options other than seed and split. */
   data?: Omit<GroupLinearBanditOptions, 'seed' | 'split'>;
+  /** Initial theta drawn from U(0, param_limit), seeded by the run's seed (default: theta = 0). */
+  theta_param_limit?: number;
 }
 
 /** One method's final numbers, mean (and standard deviation) over seeds. */
@@ -70,11 +123,12 @@ function meanStd(xs: number[]): [number, number] {
 }
 
 /**
- * Trains every method on the same bandit data for each seed (seed s draws the data and the batches),
- * starting from theta = 0 (the uniform reference policy), and summarises the last logged step.
+ * Trains every method on the same bandit data for each seed (seed s draws the data, the batches and,
+ * with `theta_param_limit`, the initial theta; otherwise theta starts at 0, the uniform policy) with
+ * {@link trainGroupRobust}, and summarises the last logged step.
  */
 export function runGroupRobustComparison(options: GroupRobustComparisonOptions): GroupRobustComparison {
-  const { split, methods = Object.keys(ROBUST_METHODS) as RobustMethod[], seeds: seedsOption, steps, data, ...training } = options;
+  const { split, methods = Object.keys(ROBUST_METHODS) as RobustMethod[], seeds: seedsOption, steps, data, theta_param_limit: paramLimit, ...training } = options;
   if (split !== 'even' && split !== 'uneven') throw new Error(`split must be 'even' or 'uneven', got '${split as string}'`);
   methods.forEach((m) => {
     if (!(m in ROBUST_METHODS)) throw new Error(`unknown method '${m}'; use one of ${Object.keys(ROBUST_METHODS).join(', ')}`);
@@ -89,25 +143,14 @@ export function runGroupRobustComparison(options: GroupRobustComparisonOptions):
   for (const seed of seeds) {
     const bandit = generateGroupLinearBandit({ ...data, seed, split });
     for (const method of methods) {
-      const policy = new LogLinearPolicy({
-        features: (s) => banditFeatureTensor(s, bandit.num_actions),
-        num_actions: bandit.num_actions,
-        feature_dim: BANDIT_FEATURE_DIM,
-      });
+      const policy = banditLogLinearPolicy(bandit, paramLimit === undefined ? undefined : { param_limit: paramLimit, seed });
       try {
         const result = trainGroupRobust({
           policy,
-          reference: uniformReference(bandit.num_actions),
           train: bandit.train,
           val: bandit.val,
-          config: { ...training, ...ROBUST_METHODS[method], seed, max_steps: maxSteps },
-          extra_metrics: (p) => {
-            const err = banditRewardError(p, bandit.val.states, bandit.true_thetas, bandit.num_actions);
-            return [
-              ...err.map((value, g) => ({ group: bandit.train.group_names[g]!, metric: 'reward_error', value })),
-              { group: ALL_GROUPS, metric: 'max_reward_error', value: Math.max(...err) },
-            ];
-          },
+          config: { reference: 'uniform', ...training, ...ROBUST_METHODS[method], seed, max_steps: maxSteps },
+          extra_metrics: banditRewardMetrics(bandit),
         });
         for (const r of result.records) records.push({ ...r, method, seed, split });
         const last = result.records[result.records.length - 1]!.step;

@@ -5,8 +5,13 @@
  * Notation: K groups, N training pairs in all, N_g of them in group g, a batch of B pairs.
  * The policy step minimises (1/B) sum_i w_i l_i over the batch, with
  * - `uniform` (plain DPO / IPO):      w_i = 1;
- * - `importance` (IS-DPO / IS-IPO):    w_i = N / (K N_g)   (the robust weight with alpha frozen at 1/K,
- *                                                           i.e. proportional to 1/N_g);
+ * - `importance` (IS-DPO / IS-IPO):    w_i = N / (K N_g)   (`balanced`, the kit's default: the robust weight
+ *                                                           with alpha frozen at 1/K, i.e. proportional to 1/N_g;
+ *                                                           the objective is the mean of the group means), or
+ *                                      w_i = (1/N_g) / S,  S = sum_h 1/N_h   (`normalized`, the authors' code:
+ *                                                           the 1/N_g weights normalised to sum 1 over groups).
+ *                                      Both are proportional to 1/N_g; `balanced` is N S / K times larger
+ *                                      (3.125 on a 60/240 split), so at equal learning rate its step is larger;
  * - `robust` (GR-DPO / GR-IPO):        w_i = N alpha_g / N_g.
  *
  * Group-weight update, `paper` variant. Algorithm 1 draws one pair (g ~ N_g/N, then a pair of group g),
@@ -27,6 +32,20 @@
 export type GroupWeighting = 'uniform' | 'importance' | 'robust';
 /** Which version of the group-robust update to run (see module docs). */
 export type RobustVariant = 'paper' | 'authors_code';
+/** Scale of the importance weights (see module docs): `balanced` N / (K N_g) or `normalized` (1/N_g) / sum_h 1/N_h. */
+export type ImportanceConvention = 'balanced' | 'normalized';
+
+/** The importance weight of each group under a convention (see module docs). */
+export function importanceGroupWeights(convention: ImportanceConvention, dataCounts: readonly number[]): number[] {
+  const K = dataCounts.length;
+  const N = dataCounts.reduce((s, n) => s + n, 0);
+  if (convention === 'balanced') return dataCounts.map((Ng) => N / (K * Ng));
+  if (convention === 'normalized') {
+    const S = dataCounts.reduce((s, n) => s + 1 / n, 0);
+    return dataCounts.map((Ng) => 1 / Ng / S);
+  }
+  throw new Error(`importance_weights must be 'balanced' or 'normalized', got '${convention as string}'`);
+}
 
 /** Uniform weights 1/K. */
 export function uniformGroupWeights(numGroups: number): number[] {
@@ -94,17 +113,19 @@ export function pairWeights(
   alpha: readonly number[],
   batchGroups: ArrayLike<number>,
   dataCounts: readonly number[],
+  importance: ImportanceConvention = 'balanced',
 ): Float32Array {
   const K = dataCounts.length;
   const N = dataCounts.reduce((s, n) => s + n, 0);
   const B = batchGroups.length;
   const batchCounts = countGroups(batchGroups, K);
+  const importanceWeights = weighting === 'importance' ? importanceGroupWeights(importance, dataCounts) : [];
   const perGroup = dataCounts.map((Ng, g) => {
     switch (weighting) {
       case 'uniform':
         return 1;
       case 'importance':
-        return N / (K * Ng);
+        return importanceWeights[g]!;
       case 'robust':
         return variant === 'paper' ? (N * alpha[g]!) / Ng : (B * alpha[g]!) / Math.max(batchCounts[g]!, 1);
       default:

@@ -4,6 +4,8 @@
  * @packageDocumentation
  */
 export * from './policy';
+export * from './config';
+export * from './checkpoint';
 export * from './losses';
 export * from './groupWeights';
 export * from './pairs';

@@ -1,78 +1,89 @@
 /**
- * Policies that pairwise preference losses can train: anything that gives log pi(a|s) for a batch
- * of (state, action) pairs and names its trainable variables.
+ * The log-linear policy of the group-robust paper's theory, as a {@link Policy} of the kit (the same
+ * interface the categorical MLP and the GRU language policy implement), plus the fast path the
+ * group-robust trainer uses for it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { logSoftmaxPick } from '../nn/logSoftmaxPick';
 import { flatPickIndex } from '../nn/pick';
+import type { EvaluateOptions, Policy, PolicyContexts, SampledResponses, TokenEvaluation, WeightData } from '../policy/types';
+import { assignData, variablesToData } from '../policy/weights';
+import { Rng } from '../random';
 
 /**
- * The minimal policy interface of the robust preference trainers. The log-linear policy below
- * satisfies it; so can a categorical MLP policy (adapted by the lead).
+ * phi(s, a) for every state and action: states `[n, state_dim]` -> `[n, num_actions, feature_dim]`.
+ * `groups` holds the preference group of each state, for group-specific feature maps (the group
+ * linear bandit's `swapped` map); maps that do not depend on the group ignore it.
  */
-export interface PairwisePolicy {
-  /**
-   * log pi(a_i | s_i) for each row: `states` is [n, state_dim], `actions` int32 [n]. Differentiable in
-   * the variables. `groups` (the preference-group name of each row) is passed by the trainers for
-   * group-conditioned policies; policies that ignore the group (the log-linear one) may ignore it.
-   */
-  logProbs(states: tf.Tensor2D, actions: tf.Tensor1D, groups?: readonly string[]): tf.Tensor1D;
-  /** The variables a trainer updates. */
-  trainableVariables(): tf.Variable[];
-  /**
-   * Optional: log pi(a | s) for every action, [n, num_actions]. When present, evaluations that need
-   * every action (the preferred action of each state) make one call instead of one per action.
-   */
-  allLogProbs?(states: tf.Tensor2D, groups?: readonly string[]): tf.Tensor2D;
-  /**
-   * Optional fast path for a fixed set of pairs: precomputes what the policy can, and returns
-   * {@link PairLogRatios} giving log pi(chosen_i | s_i) - log pi(rejected_i | s_i) for any subset of
-   * them. Without it, trainers take the difference of two {@link logProbs} calls every step.
-   */
-  pairLogRatios?(states: tf.Tensor2D, chosen: tf.Tensor1D, rejected: tf.Tensor1D, groups?: readonly string[]): PairLogRatios;
+export type LogLinearFeatures = (states: tf.Tensor2D, groups: readonly string[]) => tf.Tensor3D;
+
+/** Initial theta drawn uniformly from [0, param_limit) per coordinate with the kit's {@link Rng} (the authors' bandit code's start). */
+export interface UniformThetaInit {
+  param_limit: number;
+  seed: number;
 }
 
-/** Log-ratios of a fixed set of (state, chosen, rejected) pairs, from {@link PairwisePolicy.pairLogRatios}. */
+/** Options of {@link LogLinearPolicy}. */
+export interface LogLinearPolicyOptions {
+  features: LogLinearFeatures;
+  num_actions: number;
+  feature_dim: number;
+  /** Length of a state (the policy's `featureDim`: contexts carry the state as their features). */
+  state_dim: number;
+  /**
+   * Preference groups the policy accepts. Default `[]`: the policy has no group parameters and
+   * accepts any group name (passing it on to `features`).
+   */
+  groups?: readonly string[];
+  /** Initial theta: explicit values, or drawn from U(0, param_limit). Default zeros (the uniform policy). */
+  theta_init?: readonly number[] | UniformThetaInit;
+}
+
+/** Log-ratios of a fixed set of (state, chosen, rejected) pairs, from {@link LogLinearPolicy.pairLogRatios}. */
 export interface PairLogRatios {
-  /** log pi(chosen|s) - log pi(rejected|s) of the pairs at `indices` (all when omitted), differentiable in the variables. */
+  /** log pi(chosen|s) - log pi(rejected|s) of the pairs at `indices` (all when omitted), differentiable in theta. */
   at(indices?: tf.Tensor1D): tf.Tensor1D;
   /** Frees the precomputed tensors. */
   dispose(): void;
 }
 
-/** A fixed policy used only for its log-probabilities (the reference policy of DPO and IPO). */
-export interface ReferencePolicy {
-  logProbs(states: tf.Tensor2D, actions: tf.Tensor1D, groups?: readonly string[]): tf.Tensor1D;
+/** A {@link Policy} that can also give pair log-ratios from precomputed data (the log-linear policy). */
+export interface PairLogRatioPolicy extends Policy {
+  pairLogRatios(states: tf.Tensor2D, chosen: tf.Tensor1D, rejected: tf.Tensor1D, groups: readonly string[]): PairLogRatios;
 }
 
-/** The uniform policy over `numActions` actions: log pi_ref(a|s) = -log(numActions) for every pair. */
-export function uniformReference(numActions: number): ReferencePolicy {
-  if (!Number.isInteger(numActions) || numActions < 1) throw new Error(`numActions must be a positive integer, got ${numActions}`);
-  return { logProbs: (_states, actions) => tf.fill([actions.shape[0]], -Math.log(numActions)) as tf.Tensor1D };
+/** Whether the policy offers the {@link PairLogRatioPolicy} fast path. */
+export function hasPairLogRatios(policy: Policy): policy is PairLogRatioPolicy {
+  return typeof (policy as Partial<PairLogRatioPolicy>).pairLogRatios === 'function';
 }
 
-/** Options of {@link LogLinearPolicy}. */
-export interface LogLinearPolicyOptions {
-  /** phi(s, a) for every state and action: [n, state_dim] -> [n, num_actions, feature_dim]. */
-  features: (states: tf.Tensor2D) => tf.Tensor3D;
-  num_actions: number;
-  feature_dim: number;
-  /** Initial theta (default zeros, i.e. the uniform policy). */
-  theta_init?: readonly number[];
+/** theta_0 drawn from U(0, param_limit) per coordinate (the authors' random start). */
+export function uniformTheta(featureDim: number, init: UniformThetaInit): number[] {
+  if (!Number.isFinite(init.param_limit) || init.param_limit <= 0) throw new Error(`theta_init.param_limit must be a finite number > 0, got ${init.param_limit}`);
+  const rng = new Rng(init.seed);
+  return Array.from({ length: featureDim }, () => rng.uniform() * init.param_limit);
 }
 
 /**
- * The log-linear policy of the paper's theory: pi_theta(a|s) ∝ exp(theta . phi(s, a)), with theta
- * a tf.Variable. Its score is grad log pi(a|s) = phi(s, a) - E_{a'~pi}[phi(s, a')].
+ * The log-linear policy pi_theta(a|s) ∝ exp(theta . phi(s, a)), with theta a tf.Variable. Its score is
+ * grad log pi(a|s) = phi(s, a) - E_{a'~pi}[phi(s, a')].
+ *
+ * As a {@link Policy}: a context's features are the state, a response is one token (the action), so
+ * `maxLength` is 1 and `vocabSize` is `num_actions`.
  *
  * The normaliser cancels in a log-ratio of two actions of the same state:
- * log pi(w|s) - log pi(l|s) = theta . (phi(s, w) - phi(s, l)), so {@link pairLogRatios} computes the
- * feature differences once and each step is one product with theta.
+ * log pi(w|s) - log pi(l|s) = theta . (phi(s, w) - phi(s, l)), so {@link LogLinearPolicy.pairLogRatios}
+ * computes the feature differences once and each step is one product with theta.
  */
-export class LogLinearPolicy implements PairwisePolicy {
+export class LogLinearPolicy implements PairLogRatioPolicy {
   readonly theta: tf.Variable<tf.Rank.R1>;
   readonly num_actions: number;
   readonly feature_dim: number;
-  private readonly features: (states: tf.Tensor2D) => tf.Tensor3D;
+  readonly groups: readonly string[];
+  readonly featureDim: number;
+  readonly vocabSize: number;
+  readonly maxLength = 1;
+  private readonly features: LogLinearFeatures;
 
   constructor(options: LogLinearPolicyOptions) {
     if (!Number.isInteger(options.num_actions) || options.num_actions < 2) {
@@ -81,33 +92,102 @@ export class LogLinearPolicy implements PairwisePolicy {
     if (!Number.isInteger(options.feature_dim) || options.feature_dim < 1) {
       throw new Error(`feature_dim must be a positive integer, got ${options.feature_dim}`);
     }
-    const init = options.theta_init ?? new Array<number>(options.feature_dim).fill(0);
+    if (!Number.isInteger(options.state_dim) || options.state_dim < 0) {
+      throw new Error(`state_dim must be a non-negative integer, got ${options.state_dim}`);
+    }
+    const initOption = options.theta_init ?? new Array<number>(options.feature_dim).fill(0);
+    const init = Array.isArray(initOption) ? [...(initOption as readonly number[])] : uniformTheta(options.feature_dim, initOption as UniformThetaInit);
     if (init.length !== options.feature_dim || init.some((x) => !Number.isFinite(x))) {
       throw new Error(`theta_init must be ${options.feature_dim} finite numbers`);
     }
+    const groups = [...(options.groups ?? [])];
+    const dup = groups.find((g, i) => groups.indexOf(g) !== i);
+    if (dup !== undefined) throw new Error(`groups lists '${dup}' twice`);
     this.num_actions = options.num_actions;
     this.feature_dim = options.feature_dim;
+    this.featureDim = options.state_dim;
+    this.vocabSize = options.num_actions;
+    this.groups = groups;
     this.features = options.features;
-    this.theta = tf.tidy(() => tf.variable(tf.tensor1d([...init]), true)); // tidy frees the initial value tensor
+    this.theta = tf.tidy(() => tf.variable(tf.tensor1d(init), true)); // tidy frees the initial value tensor
   }
 
-  /** log pi(. | s) for every state: [n, num_actions]. */
-  allLogProbs(states: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => {
-      const phi = this.features(states);
-      const [n, a, d] = phi.shape;
-      if (a !== this.num_actions || d !== this.feature_dim) {
-        throw new Error(`features returned shape [${phi.shape}], expected [n, ${this.num_actions}, ${this.feature_dim}]`);
+  /** phi for the given states and groups, shape-checked. */
+  private featureTensor(states: tf.Tensor2D, groups: readonly string[]): tf.Tensor3D {
+    if (groups.length !== states.shape[0]) throw new Error(`got ${groups.length} group names for ${states.shape[0]} states`);
+    if (this.groups.length > 0) {
+      groups.forEach((g, i) => {
+        if (!this.groups.includes(g)) throw new Error(`unknown preference group '${g}' (state ${i}); the policy knows: ${this.groups.join(', ')}`);
+      });
+    }
+    const phi = this.features(states, groups);
+    const [, a, d] = phi.shape;
+    if (phi.rank !== 3 || phi.shape[0] !== states.shape[0] || a !== this.num_actions || d !== this.feature_dim) {
+      phi.dispose();
+      throw new Error(`features returned shape [${phi.shape}], expected [${states.shape[0]}, ${this.num_actions}, ${this.feature_dim}]`);
+    }
+    return phi;
+  }
+
+  /** Logits theta . phi(s, a): `[n, num_actions]` (call inside a tidy). */
+  private logits(states: tf.Tensor2D, groups: readonly string[]): tf.Tensor2D {
+    const phi = this.featureTensor(states, groups);
+    const [n, a, d] = phi.shape;
+    return tf.matMul(phi.reshape([n * a, d]), this.theta.reshape([d, 1])).reshape([n, a]) as tf.Tensor2D;
+  }
+
+  private statesOf(contexts: PolicyContexts): tf.Tensor2D {
+    if (contexts.groups.length !== contexts.size) {
+      throw new Error(`contexts.groups has ${contexts.groups.length} entries, expected contexts.size = ${contexts.size}`);
+    }
+    if (contexts.features.length !== contexts.size * this.featureDim) {
+      throw new Error(`contexts.features has ${contexts.features.length} values, expected size * featureDim = ${contexts.size} * ${this.featureDim}`);
+    }
+    return tf.tensor2d(contexts.features, [contexts.size, this.featureDim], 'float32');
+  }
+
+  /** log pi(. | s) for every state: `[n, num_actions]`. `groups` defaults to '' for every state (group-free feature maps). */
+  allLogProbs(states: tf.Tensor2D, groups?: readonly string[]): tf.Tensor2D {
+    return tf.tidy(() => tf.logSoftmax(this.logits(states, groups ?? new Array<string>(states.shape[0]).fill(''))) as tf.Tensor2D);
+  }
+
+  sample(contexts: PolicyContexts, perContext: number, temperature: number, rng: Rng): SampledResponses {
+    if (!Number.isInteger(perContext) || perContext < 1) throw new Error(`perContext must be an integer >= 1, got ${perContext}`);
+    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a positive number, got ${temperature}`);
+    const A = this.num_actions;
+    const logpTensor = tf.tidy(() => tf.logSoftmax(tf.div(this.logits(this.statesOf(contexts), contexts.groups), temperature)));
+    const logp = logpTensor.dataSync() as Float32Array;
+    logpTensor.dispose();
+    const rows = contexts.size * perContext;
+    const tokens = new Int32Array(rows);
+    const logProbs = new Float32Array(rows);
+    const probs = new Float64Array(A);
+    for (let p = 0; p < contexts.size; p++) {
+      for (let a = 0; a < A; a++) probs[a] = Math.exp(logp[p * A + a]!);
+      for (let g = 0; g < perContext; g++) {
+        const token = rng.categorical(probs);
+        tokens[p * perContext + g] = token;
+        logProbs[p * perContext + g] = logp[p * A + token]!;
       }
-      const logits = tf.matMul(phi.reshape([n * a, d]), this.theta.reshape([d, 1])).reshape([n, a]);
-      return tf.logSoftmax(logits) as tf.Tensor2D;
-    });
+    }
+    return { rows, length: 1, tokens, mask: new Float32Array(rows).fill(1), logProbs };
   }
 
-  logProbs(states: tf.Tensor2D, actions: tf.Tensor1D): tf.Tensor1D {
+  evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number, options: EvaluateOptions = {}): TokenEvaluation {
+    const [rows, length] = tokens.shape;
+    if (tokens.dtype !== 'int32') throw new Error(`tokens must be an int32 tensor, got ${tokens.dtype}`);
+    if (length !== 1) throw new Error(`a log-linear policy scores responses of length 1, got tokens of shape [${tokens.shape}]`);
+    if (contexts.size === 0 || rows % contexts.size !== 0) throw new Error(`tokens has ${rows} rows, not a multiple of the ${contexts.size} contexts`);
+    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a positive number, got ${temperature}`);
+    const perContext = rows / contexts.size;
     return tf.tidy(() => {
-      const mask = tf.oneHot(tf.cast(actions, 'int32'), this.num_actions);
-      return tf.sum(tf.mul(this.allLogProbs(states), mask), 1) as tf.Tensor1D;
+      const logits = this.logits(this.statesOf(contexts), contexts.groups);
+      const tempered = temperature === 1 ? logits : (tf.div(logits, temperature) as tf.Tensor2D);
+      const wantEntropy = options.entropy !== false;
+      const { picked, entropy } = logSoftmaxPick(tempered, tf.reshape(tokens, [contexts.size, perContext]) as tf.Tensor2D, { entropy: wantEntropy });
+      const logProbs = tf.reshape(picked, [rows, 1]) as tf.Tensor2D;
+      if (!wantEntropy) return { logProbs };
+      return { logProbs, entropy: tf.reshape(tf.tile(tf.expandDims(entropy!, 1), [1, perContext]), [rows, 1]) as tf.Tensor2D };
     });
   }
 
@@ -115,13 +195,14 @@ export class LogLinearPolicy implements PairwisePolicy {
     return [this.theta];
   }
 
-  pairLogRatios(states: tf.Tensor2D, chosen: tf.Tensor1D, rejected: tf.Tensor1D): PairLogRatios {
+  /**
+   * The fast path for a fixed set of pairs: the feature differences phi(s, w) - phi(s, l) are computed
+   * once, and each call is one product with theta.
+   */
+  pairLogRatios(states: tf.Tensor2D, chosen: tf.Tensor1D, rejected: tf.Tensor1D, groups: readonly string[]): PairLogRatios {
     const differences = tf.tidy(() => {
-      const phi = this.features(states);
+      const phi = this.featureTensor(states, groups);
       const [n, a, d] = phi.shape;
-      if (a !== this.num_actions || d !== this.feature_dim) {
-        throw new Error(`features returned shape [${phi.shape}], expected [n, ${this.num_actions}, ${this.feature_dim}]`);
-      }
       // Row i*A + a of the flattened features is phi(s_i, a).
       const flat = phi.reshape([n * a, d]);
       const rows = (actions: tf.Tensor1D) => tf.gather(flat, tf.reshape(flatPickIndex(tf.reshape(tf.cast(actions, 'int32'), [n, 1]) as tf.Tensor2D, a), [n]));
@@ -141,6 +222,25 @@ export class LogLinearPolicy implements PairwisePolicy {
   /** Current theta as plain numbers. */
   thetaValues(): number[] {
     return Array.from(this.theta.dataSync());
+  }
+
+  clone(): LogLinearPolicy {
+    return new LogLinearPolicy({
+      features: this.features,
+      num_actions: this.num_actions,
+      feature_dim: this.feature_dim,
+      state_dim: this.featureDim,
+      groups: this.groups,
+      theta_init: this.thetaValues(),
+    });
+  }
+
+  getWeights(): WeightData[] {
+    return variablesToData([this.theta], ['theta']);
+  }
+
+  setWeights(weights: readonly WeightData[]): void {
+    assignData([this.theta], ['theta'], weights, 'LogLinearPolicy.setWeights');
   }
 
   /** Frees the variable. */

@@ -1,190 +1,375 @@
 /**
- * Trainer for DPO, IPO, their importance-sampled versions and Group Robust Preference Optimization
- * (GR-DPO, GR-IPO; Algorithm 1 of arXiv 2405.20304) over pairwise multi-group data, on tfjs.
+ * The group-robust preference trainer: DPO, IPO, their importance-sampled versions and Group Robust
+ * Preference Optimization (GR-DPO, GR-IPO; Algorithm 1 of arXiv 2405.20304) on any {@link Policy} of
+ * the kit (the categorical MLP, the GRU language policy, the log-linear policy), from sequence
+ * log-probabilities, with a frozen reference copy — the GRPO trainer's shape: `trainStep`, `train`,
+ * `metricsFrame`, `checkpoint` / `resume`.
  *
- * Each step: draw a batch, compute per-pair losses at the current policy, (robust weighting only)
- * update the group weights alpha with those losses, then take one optimiser step on
- * (1/B) sum_i w_i l_i with the per-pair weights of {@link pairWeights} (using the updated alpha, as in
- * Algorithm 1). See ./groupWeights.ts for the exact formulas and the `paper` / `authors_code` variants.
- * The paper's projection of theta onto a bounded set is not applied.
+ * Each step: draw a batch (or take every pair), compute per-pair losses at the current policy,
+ * (robust weighting only) update the group weights alpha with those losses, then take one optimiser
+ * step on (1/B) sum_i w_i l_i with the per-pair weights of {@link pairWeights} (using the updated
+ * alpha, as in Algorithm 1). See ./groupWeights.ts for the formulas and the `paper` / `authors_code`
+ * variants. The paper's projection of theta onto a bounded set is not applied.
+ *
+ * Metrics (long form: step, group, metric, value). Records of step s describe the state after s
+ * updates (policy and alpha), measured before update s+1, as the GRPO trainer's rewards are:
+ * - every step, per group in the batch: `batch_loss` (mean per-pair loss), `batch_accuracy` (share
+ *   of pairs with margin h > 0, TRL's reward accuracy), `batch_pairs`, `alpha`; on `all`: `loss`
+ *   (the weighted objective), `worst_group_batch_loss` and `worst_group` (index of the group with
+ *   the largest batch loss, into the pairs' `group_names`);
+ * - every `log_every` steps (from step 0), on all training pairs and the validation pairs: per group
+ *   `train_loss`, `train_accuracy`, `val_loss`, `val_accuracy`; on `all` `worst_group_train_loss`,
+ *   `worst_group_val_loss`; plus the caller's extra metrics.
+ * {@link GroupRobustTrainer.evaluate} gives the evaluation (and alpha) of the state after the last step.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataFrame } from 'danfojs-node';
 import { ALL_GROUPS, type MetricRecord, recordsToFrame } from '../frames';
+import type { PairResponse, PairwiseGroupData } from '../data/groupLinearBandit';
+import type { Policy, WeightData } from '../policy/types';
 import { Rng } from '../random';
-import type { PairwiseGroupData } from '../data/groupLinearBandit';
-import {
-  type GroupWeighting,
-  type RobustVariant,
-  groupLossEstimates,
-  pairWeights,
-  uniformGroupWeights,
-  updateGroupWeights,
-} from './groupWeights';
-import { checkBeta, perPairLoss, type PreferenceLossType } from './losses';
-import { disposePreparedPairs, evaluateGroups, pairMargins, preparePairs, type PreparedPairs } from './pairs';
-import type { PairwisePolicy, ReferencePolicy } from './policy';
+import { Adam } from '../trainer/adam';
+import { SGD } from '../trainer/sgd';
+import type { TrainOptions } from '../trainer/grpo';
+import { validateGroupRobustCheckpoint, type GroupRobustCheckpoint } from './checkpoint';
+import { GROUP_ROBUST_KEYS, resolveGroupRobustConfig, type GroupRobustConfig, type ResolvedGroupRobustConfig } from './config';
+import { countGroups, groupLossEstimates, pairWeights, uniformGroupWeights, updateGroupWeights } from './groupWeights';
+import { perPairLoss } from './losses';
+import { disposePreparedPairs, evaluateGroups, pairMargins, preparePairs, type PairReference, type PreparedPairs } from './pairs';
 
-/** Training configuration (TRL's names where TRL has the concept). */
-export interface GroupRobustConfig {
-  /** Per-pair loss: `sigmoid` (DPO) or `ipo`. */
-  loss_type: PreferenceLossType;
-  /** `uniform` (DPO/IPO), `importance` (IS-DPO/IS-IPO) or `robust` (GR-DPO/GR-IPO). */
-  weighting: GroupWeighting;
-  /** KL strength beta of DPO/IPO (> 0). */
-  beta: number;
-  /** Policy step size (> 0). */
-  learning_rate: number;
-  /** Group-weight step size eta_alpha (> 0; used by `robust` only). */
-  eta_alpha: number;
-  /** Pairs per step for the `paper` variant, drawn uniformly with replacement; `authors_code` uses all pairs. */
-  batch_size: number;
-  /** Number of optimiser steps. */
-  max_steps: number;
-  /** Plain gradient descent (`sgd`) or `adam`. */
-  optimizer: 'sgd' | 'adam';
-  /** Which group-robust update (see ./groupWeights.ts); also decides minibatch versus full batch. */
-  variant: RobustVariant;
-  /** Seed of the batch sampler. */
-  seed: number;
-  /** Log metrics every this many steps (and at step 0 and the last step). */
-  log_every: number;
+/** Extra metrics computed at each evaluation (e.g. the bandit reward error). */
+export type ExtraMetrics = (policy: Policy) => { group: string; metric: string; value: number }[];
+
+/** Further inputs of {@link GroupRobustTrainer}. */
+export interface GroupRobustOptions {
+  /** Validation pairs (same groups); give `val_loss`, `val_accuracy` and `worst_group_val_loss`. */
+  val?: PairwiseGroupData<PairResponse>;
+  /** Extra metrics at each evaluation. */
+  extraMetrics?: ExtraMetrics;
+  /**
+   * Weights of the frozen reference (default: a copy of the policy's weights at construction).
+   * {@link GroupRobustTrainer.resume} passes the checkpoint's.
+   */
+  referenceWeights?: readonly WeightData[];
 }
 
-/** Defaults: the kit's choices, fixed before any comparison was run. */
-export const GROUP_ROBUST_DEFAULTS: GroupRobustConfig = {
-  loss_type: 'sigmoid',
-  weighting: 'robust',
-  beta: 1,
-  learning_rate: 0.1,
-  eta_alpha: 0.05,
-  batch_size: 32,
-  max_steps: 1000,
-  optimizer: 'sgd',
-  variant: 'paper',
-  seed: 0,
-  log_every: 50,
-};
-
-/** Extra metrics computed at each logging step (e.g. the bandit reward error). */
-export type ExtraMetrics = (policy: PairwisePolicy) => { group: string; metric: string; value: number }[];
-
-/** Inputs of {@link trainGroupRobust}. */
-export interface TrainGroupRobustArgs {
-  policy: PairwisePolicy;
-  reference: ReferencePolicy;
-  train: PairwiseGroupData;
-  /** Validation pairs (same groups); gives `val_loss`, `val_accuracy` and `worst_group_val_loss`. */
-  val?: PairwiseGroupData;
-  config?: Partial<GroupRobustConfig>;
-  extra_metrics?: ExtraMetrics;
+/** The checkpoint's record of a configuration: every key. */
+function configRecord(config: ResolvedGroupRobustConfig): Record<string, string | number | boolean> {
+  return Object.fromEntries(GROUP_ROBUST_KEYS.map((k) => [k, config[k]]));
 }
 
-/** Output of {@link trainGroupRobust}. */
-export interface GroupRobustResult {
-  /** Long-form metrics: per group `train_loss`, `train_accuracy`, `val_loss`, `val_accuracy`, `alpha`;
-   * on group `all`: `worst_group_train_loss`, `worst_group_val_loss`; plus the extra metrics. */
-  records: MetricRecord[];
-  /** The records as a DataFrame. */
-  frame: DataFrame;
-  /** Final group weights (1/K throughout unless `weighting` is `robust`). */
-  alpha: number[];
-  config: GroupRobustConfig;
-}
-
-function positive(value: number, name: string): void {
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a finite positive number, got ${value}`);
-}
-
-/** Fills defaults and checks every field, naming the bad one. */
-export function resolveGroupRobustConfig(config: Partial<GroupRobustConfig> = {}): GroupRobustConfig {
-  const c = { ...GROUP_ROBUST_DEFAULTS, ...config };
-  checkBeta(c.beta);
-  positive(c.learning_rate, 'learning_rate');
-  if (c.weighting === 'robust') positive(c.eta_alpha, 'eta_alpha');
-  if (!['sigmoid', 'ipo'].includes(c.loss_type)) throw new Error(`loss_type must be 'sigmoid' (DPO) or 'ipo', got '${c.loss_type}'`);
-  if (!['uniform', 'importance', 'robust'].includes(c.weighting)) {
-    throw new Error(`weighting must be 'uniform', 'importance' or 'robust', got '${c.weighting}'`);
-  }
-  if (!['paper', 'authors_code'].includes(c.variant)) throw new Error(`variant must be 'paper' or 'authors_code', got '${c.variant}'`);
-  if (!['sgd', 'adam'].includes(c.optimizer)) throw new Error(`optimizer must be 'sgd' or 'adam', got '${c.optimizer}'`);
-  for (const key of ['batch_size', 'log_every'] as const) {
-    if (!Number.isInteger(c[key]) || c[key] < 1) throw new Error(`${key} must be a positive integer, got ${c[key]}`);
-  }
-  if (!Number.isInteger(c.max_steps) || c.max_steps < 0) throw new Error(`max_steps must be a non-negative integer, got ${c.max_steps}`);
-  return c;
-}
-
-function sameGroups(train: PairwiseGroupData, val: PairwiseGroupData): void {
+function sameGroups(train: PairwiseGroupData<PairResponse>, val: PairwiseGroupData<PairResponse>): void {
   if (train.group_names.join('\u0000') !== val.group_names.join('\u0000')) {
     throw new Error(`val group_names (${val.group_names.join(', ')}) differ from train group_names (${train.group_names.join(', ')})`);
   }
 }
 
 /**
- * Trains `policy` in place on the pairs and returns per-step long-form metrics.
- * The reference policy's log-probabilities are computed once; the policy's variables are the only ones updated.
+ * DPO / IPO / IS-DPO / IS-IPO / GR-DPO / GR-IPO on pairwise multi-group data (see the module docs).
+ * The policy is trained in place; the reference is a frozen copy (or the uniform policy).
  */
-export function trainGroupRobust(args: TrainGroupRobustArgs): GroupRobustResult {
-  const config = resolveGroupRobustConfig(args.config);
-  if (args.val) sameGroups(args.train, args.val);
-  const train = preparePairs(args.train, args.reference, 'train');
-  let val: PreparedPairs | undefined;
-  try {
-    val = args.val ? preparePairs(args.val, args.reference, 'val') : undefined;
-  } catch (err) {
-    disposePreparedPairs(train);
-    throw err;
-  }
-  const optimizer = config.optimizer === 'adam' ? tf.train.adam(config.learning_rate) : tf.train.sgd(config.learning_rate);
-  const variables = args.policy.trainableVariables();
-  const rng = new Rng(config.seed);
-  const K = train.group_names.length;
-  let alpha = uniformGroupWeights(K);
-  const records: MetricRecord[] = [];
+export class GroupRobustTrainer {
+  readonly config: ResolvedGroupRobustConfig;
+  readonly policy: Policy;
+  /** Frozen reference copy (null with `reference: 'uniform'`). */
+  readonly reference: Policy | null;
+  /** Group names, in the pairs' index order. */
+  readonly groups: readonly string[];
+  private readonly train_: PreparedPairs;
+  private readonly val_: PreparedPairs | null;
+  private readonly extraMetrics: ExtraMetrics | undefined;
+  private readonly optimizer: Adam | SGD;
+  private readonly rng: Rng;
+  private readonly records: MetricRecord[] = [];
+  private readonly allIndices: Int32Array;
+  private alphaValues: number[];
+  private completed = 0;
 
-  const log = (step: number) => {
+  /**
+   * @param policy - trained in place.
+   * @param pairs - training pairs; groups must be known to the policy (unless it accepts any group).
+   * @param config - see {@link GroupRobustConfig}; an unknown key is an error naming it.
+   */
+  constructor(policy: Policy, pairs: PairwiseGroupData<PairResponse>, config: GroupRobustConfig = {}, options: GroupRobustOptions = {}) {
+    this.config = resolveGroupRobustConfig(config);
+    if (options.val) sameGroups(pairs, options.val);
+    this.policy = policy;
+    this.groups = [...pairs.group_names];
+    this.extraMetrics = options.extraMetrics;
+    const owned: { reference?: Policy; train?: PreparedPairs } = {};
+    try {
+      if (this.config.reference === 'initial') {
+        owned.reference = policy.clone();
+        if (options.referenceWeights !== undefined) owned.reference.setWeights(options.referenceWeights);
+      } else if (options.referenceWeights !== undefined) {
+        throw new Error("referenceWeights given but GroupRobustConfig.reference is 'uniform'");
+      }
+      const reference: PairReference = owned.reference ? { policy: owned.reference } : { uniform: policy.vocabSize };
+      owned.train = preparePairs(pairs, policy, reference, 'train');
+      this.val_ = options.val ? preparePairs(options.val, policy, reference, 'val') : null;
+    } catch (err) {
+      if (owned.train) disposePreparedPairs(owned.train);
+      owned.reference?.dispose();
+      throw err;
+    }
+    this.reference = owned.reference ?? null;
+    this.train_ = owned.train;
+    const vars = policy.trainableVariables();
+    this.optimizer = this.config.optimizer === 'adam' ? new Adam(vars, { learning_rate: this.config.learning_rate }) : new SGD(vars, { learning_rate: this.config.learning_rate });
+    this.rng = new Rng(this.config.seed);
+    this.alphaValues = uniformGroupWeights(this.groups.length);
+    this.allIndices = Int32Array.from({ length: this.train_.size }, (_, i) => i);
+  }
+
+  /**
+   * Rebuilds a trainer from {@link GroupRobustTrainer.checkpoint} so that it continues exactly as the
+   * uninterrupted run would. The checkpoint is validated in full before anything is restored;
+   * `config` must resolve to the saved configuration (a differing key is an error naming it).
+   */
+  static resume(
+    checkpoint: GroupRobustCheckpoint,
+    policy: Policy,
+    pairs: PairwiseGroupData<PairResponse>,
+    config: GroupRobustConfig = {},
+    options: Omit<GroupRobustOptions, 'referenceWeights'> = {},
+  ): GroupRobustTrainer {
+    const resolved = resolveGroupRobustConfig(config);
+    validateGroupRobustCheckpoint(checkpoint, {
+      config: configRecord(resolved),
+      weightsTemplate: policy.getWeights(),
+      hasReference: resolved.reference === 'initial',
+      numGroups: pairs.group_names.length,
+    });
+    policy.setWeights(checkpoint.policy);
+    const trainer = new GroupRobustTrainer(policy, pairs, config, { ...options, referenceWeights: checkpoint.reference ?? undefined });
+    try {
+      if (checkpoint.optimizer.name === 'adam') (trainer.optimizer as Adam).setState(checkpoint.optimizer.state);
+      else (trainer.optimizer as SGD).setState(checkpoint.optimizer.state);
+      trainer.rng.setState(checkpoint.rng);
+    } catch (err) {
+      trainer.dispose();
+      throw err;
+    }
+    trainer.alphaValues = [...checkpoint.alpha];
+    trainer.completed = checkpoint.step;
+    return trainer;
+  }
+
+  /** Number of steps completed. */
+  get stepCount(): number {
+    return this.completed;
+  }
+
+  /** The current group weights alpha (1/K throughout unless `weighting` is `robust`). */
+  get alpha(): number[] {
+    return [...this.alphaValues];
+  }
+
+  /** Runs one step and returns its metric records (also kept for {@link GroupRobustTrainer.metricsFrame}). */
+  trainStep(): MetricRecord[] {
+    return this.runStep(true);
+  }
+
+  /** Runs `steps` steps, calling `onStep` after each; returns their records (none with `keepHistory: false`). */
+  train(steps: number, options: TrainOptions = {}): MetricRecord[] {
+    if (!Number.isInteger(steps) || steps < 0) throw new Error(`steps must be a non-negative integer, got ${steps}`);
+    const keep = options.keepHistory ?? true;
+    const out: MetricRecord[] = [];
+    for (let s = 0; s < steps; s++) {
+      const records = this.runStep(keep);
+      options.onStep?.(records, this.completed - 1);
+      if (keep) for (const r of records) out.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * Evaluation records (losses and accuracies on all training and validation pairs, extra metrics)
+   * and the current alpha, at step = steps completed: the state after the last step. Kept in the
+   * history unless `keepHistory` is false.
+   */
+  evaluate(options: { keepHistory?: boolean } = {}): MetricRecord[] {
+    const step = this.completed;
+    const records = this.evaluationRecords(step);
+    this.groups.forEach((g, k) => records.push({ step, group: g, metric: 'alpha', value: this.alphaValues[k]! }));
+    if (options.keepHistory ?? true) for (const r of records) this.records.push(r);
+    return records;
+  }
+
+  /** Every record logged by this trainer object (a resumed trainer starts empty). */
+  metrics(): MetricRecord[] {
+    return this.records.map((r) => ({ ...r }));
+  }
+
+  /** The logged metrics as a long-form DataFrame with columns step, group, metric, value. */
+  metricsFrame(): DataFrame {
+    return recordsToFrame(this.records, ['step', 'group', 'metric', 'value']);
+  }
+
+  /** A JSON-serialisable snapshot: weights, reference, optimiser state, alpha, Rng state. */
+  checkpoint(): GroupRobustCheckpoint {
+    const optimizer =
+      this.optimizer instanceof Adam ? { name: 'adam' as const, state: this.optimizer.getState() } : { name: 'sgd' as const, state: this.optimizer.getState() };
+    return {
+      format: 'hpa-kit/group-robust-checkpoint',
+      version: 1,
+      step: this.completed,
+      config: configRecord(this.config),
+      policy: this.policy.getWeights(),
+      reference: this.reference ? this.reference.getWeights() : null,
+      optimizer,
+      alpha: [...this.alphaValues],
+      rng: this.rng.getState(),
+    };
+  }
+
+  /** Frees the prepared pairs, the optimiser state and the reference policy (not the trained policy). */
+  dispose(): void {
+    disposePreparedPairs(this.train_);
+    if (this.val_) disposePreparedPairs(this.val_);
+    this.optimizer.dispose();
+    this.reference?.dispose();
+  }
+
+  private evaluationRecords(step: number): MetricRecord[] {
+    const cfg = this.config;
+    const records: MetricRecord[] = [];
     const push = (group: string, metric: string, value: number) => records.push({ step, group, metric, value });
-    const sets: [string, PreparedPairs | undefined][] = [['train', train], ['val', val]];
+    const sets: [string, PreparedPairs | null][] = [
+      ['train', this.train_],
+      ['val', this.val_],
+    ];
     for (const [name, pairs] of sets) {
       if (!pairs) continue;
-      const { loss, accuracy } = evaluateGroups(args.policy, pairs, config.loss_type, config.beta);
-      train.group_names.forEach((g, k) => {
+      const { loss, accuracy } = evaluateGroups(this.policy, pairs, cfg.loss_type, cfg.beta, cfg.pair_log_ratios);
+      this.groups.forEach((g, k) => {
         push(g, `${name}_loss`, loss[k]!);
         push(g, `${name}_accuracy`, accuracy[k]!);
       });
       push(ALL_GROUPS, `worst_group_${name}_loss`, Math.max(...loss));
     }
-    train.group_names.forEach((g, k) => push(g, 'alpha', alpha[k]!));
-    for (const m of args.extra_metrics?.(args.policy) ?? []) push(m.group, m.metric, m.value);
-  };
-
-  const allIndices = Int32Array.from({ length: train.size }, (_, i) => i);
-  try {
-    log(0);
-    for (let step = 1; step <= config.max_steps; step++) {
-      const batch =
-        config.variant === 'paper' ? Int32Array.from({ length: config.batch_size }, () => rng.int(train.size)) : allIndices;
-      const batchGroups = batch.map((i) => train.groups[i]!);
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => {
-          const losses = perPairLoss(config.loss_type, pairMargins(args.policy, train, batch), config.beta);
-          if (config.weighting === 'robust') {
-            // alpha moves first, on the losses at the current policy; the policy step then uses the new alpha.
-            const estimates = groupLossEstimates(config.variant, losses.dataSync(), batchGroups, train.counts);
-            alpha = updateGroupWeights(alpha, estimates, config.eta_alpha);
-          }
-          const weights = tf.tensor1d(pairWeights(config.weighting, config.variant, alpha, batchGroups, train.counts));
-          return tf.mean(tf.mul(losses, weights)) as tf.Scalar;
-        }, variables);
-        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
-      });
-      if (step % config.log_every === 0 || step === config.max_steps) log(step);
-    }
-  } finally {
-    optimizer.dispose();
-    disposePreparedPairs(train);
-    if (val) disposePreparedPairs(val);
+    for (const m of this.extraMetrics?.(this.policy) ?? []) push(m.group, m.metric, m.value);
+    return records;
   }
-  return { records, frame: recordsToFrame(records), alpha, config };
+
+  private runStep(keep: boolean): MetricRecord[] {
+    const cfg = this.config;
+    const train = this.train_;
+    const step = this.completed;
+    const records = step % cfg.log_every === 0 ? this.evaluationRecords(step) : [];
+    const alphaBefore = this.alphaValues;
+    const batch = cfg.variant === 'paper' ? Int32Array.from({ length: cfg.batch_size }, () => this.rng.int(train.size)) : this.allIndices;
+    const batchGroups = batch.map((i) => train.groups[i]!);
+    const B = batch.length;
+    let values: Float32Array | undefined;
+    let lossValue = NaN;
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const margins = pairMargins(this.policy, train, batch, cfg.pair_log_ratios);
+        const losses = perPairLoss(cfg.loss_type, margins, cfg.beta);
+        values = tf.concat([margins, losses]).dataSync() as Float32Array;
+        for (let i = 0; i < values.length; i++) {
+          if (!Number.isFinite(values[i]!)) {
+            const what = i < B ? 'margin' : 'loss';
+            const j = i % B;
+            throw new Error(`group-robust step ${step}: the ${what} of train pair ${batch[j]} (group '${this.groups[batchGroups[j]!]}') is ${values[i]}; training stopped before the update`);
+          }
+        }
+        if (cfg.weighting === 'robust') {
+          // alpha moves first, on the losses at the current policy; the policy step then uses the new alpha.
+          const estimates = groupLossEstimates(cfg.variant, values.subarray(B), batchGroups, train.counts);
+          this.alphaValues = updateGroupWeights(this.alphaValues, estimates, cfg.eta_alpha);
+        }
+        const weights = tf.tensor1d(pairWeights(cfg.weighting, cfg.variant, this.alphaValues, batchGroups, train.counts, cfg.importance_weights));
+        return tf.mean(tf.mul(losses, weights)) as tf.Scalar;
+      }, this.policy.trainableVariables());
+      lossValue = value.dataSync()[0]!;
+      const vars = this.policy.trainableVariables();
+      this.optimizer.apply(vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
+    });
+    records.push(...this.batchRecords(step, values!, batchGroups, alphaBefore, lossValue));
+    this.completed += 1;
+    if (keep) for (const r of records) this.records.push(r);
+    return records;
+  }
+
+  /** Per-step records from the batch's margins and losses (see the module docs). */
+  private batchRecords(step: number, values: Float32Array, batchGroups: Int32Array, alpha: readonly number[], loss: number): MetricRecord[] {
+    const K = this.groups.length;
+    const B = batchGroups.length;
+    const counts = countGroups(batchGroups, K);
+    const lossSum = new Array<number>(K).fill(0);
+    const correct = new Array<number>(K).fill(0);
+    for (let i = 0; i < B; i++) {
+      const g = batchGroups[i]!;
+      lossSum[g]! += values[B + i]!;
+      if (values[i]! > 0) correct[g]! += 1;
+    }
+    const records: MetricRecord[] = [];
+    let worst = -1;
+    let worstLoss = -Infinity;
+    this.groups.forEach((group, g) => {
+      records.push({ step, group, metric: 'alpha', value: alpha[g]! });
+      if (counts[g] === 0) return;
+      const mean = lossSum[g]! / counts[g]!;
+      records.push({ step, group, metric: 'batch_loss', value: mean });
+      records.push({ step, group, metric: 'batch_accuracy', value: correct[g]! / counts[g]! });
+      records.push({ step, group, metric: 'batch_pairs', value: counts[g]! });
+      if (mean > worstLoss) {
+        worstLoss = mean;
+        worst = g;
+      }
+    });
+    records.push({ step, group: ALL_GROUPS, metric: 'loss', value: loss });
+    records.push({ step, group: ALL_GROUPS, metric: 'worst_group_batch_loss', value: worstLoss });
+    records.push({ step, group: ALL_GROUPS, metric: 'worst_group', value: worst });
+    return records;
+  }
+}
+
+/** Inputs of {@link trainGroupRobust}. */
+export interface TrainGroupRobustArgs {
+  policy: Policy;
+  train: PairwiseGroupData<PairResponse>;
+  val?: PairwiseGroupData<PairResponse>;
+  /** The trainer's configuration plus `max_steps` (default 1000), the number of steps. */
+  config?: GroupRobustConfig & { max_steps?: number };
+  extra_metrics?: ExtraMetrics;
+}
+
+/** Output of {@link trainGroupRobust}. */
+export interface GroupRobustResult {
+  /**
+   * The records of every `log_every`-th step (the evaluation steps, with that step's alpha and batch
+   * metrics), then the evaluation (and alpha) after the last step. Other steps' records are not kept.
+   */
+  records: MetricRecord[];
+  frame: DataFrame;
+  /** Final group weights. */
+  alpha: number[];
+  config: ResolvedGroupRobustConfig;
+}
+
+/**
+ * A thin wrapper over {@link GroupRobustTrainer}: trains `max_steps` steps keeping the records of the
+ * evaluation steps (so long runs stay small), evaluates the final state, frees the trainer and
+ * returns the records.
+ */
+export function trainGroupRobust(args: TrainGroupRobustArgs): GroupRobustResult {
+  const { max_steps: maxSteps = 1000, ...config } = args.config ?? {};
+  if (!Number.isInteger(maxSteps) || maxSteps < 0) throw new Error(`max_steps must be a non-negative integer, got ${maxSteps}`);
+  const trainer = new GroupRobustTrainer(args.policy, args.train, config, { val: args.val, extraMetrics: args.extra_metrics });
+  try {
+    const records: MetricRecord[] = [];
+    trainer.train(maxSteps, {
+      keepHistory: false,
+      onStep: (stepRecords, step) => {
+        if (step % trainer.config.log_every === 0) records.push(...stepRecords);
+      },
+    });
+    records.push(...trainer.evaluate({ keepHistory: false }));
+    return { records, frame: recordsToFrame(records, ['step', 'group', 'metric', 'value']), alpha: trainer.alpha, config: trainer.config };
+  } finally {
+    trainer.dispose();
+  }
 }

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ALL_GROUPS, type MetricRecord } from '../frames';
 import { Rng } from '../random';
 import type { PairwiseGroupData } from '../data/groupLinearBandit';
-import { LogLinearPolicy, ROBUST_METHODS, trainGroupRobust, uniformReference, type RobustMethod } from '../robust';
+import { LogLinearPolicy, ROBUST_METHODS, trainGroupRobust, type RobustMethod } from '../robust';
 import { polisPreferenceTable, type PolisPreferenceTable } from './polisTable';
 
 /** Options of {@link polisGroupPairs}. */
@@ -82,14 +82,14 @@ export function runPolisGroupRobust(method: RobustMethod, seed: number, config: 
     features: (states) => tf.tidy(() => tf.tile(eye.expandDims(0), [states.shape[0], 1, 1]) as tf.Tensor3D),
     num_actions: K,
     feature_dim: K,
+    state_dim: 1,
   });
   try {
     const result = trainGroupRobust({
       policy,
-      reference: uniformReference(K),
       train,
       val,
-      config: { ...ROBUST_METHODS[method], seed, max_steps: steps },
+      config: { ...ROBUST_METHODS[method], reference: 'uniform', seed, max_steps: steps },
     });
     const records = result.records.slice();
     table.groups.forEach((g, i) => records.push({ step: 0, group: g, metric: 'participant_share', value: table.shares[i]! }));

@@ -9,6 +9,8 @@ export { resolveConfig } from './config';
 export { grpoLoss, k3KL, LOSS_TYPES } from './loss';
 export type { LossType, GRPOLossConfig, GRPOLossInput, GRPOLossOutput } from './loss';
 export { Adam } from './adam';
+export { SGD } from './sgd';
+export type { SGDOptions, SGDState } from './sgd';
 export { FUSED_ADAM_KERNEL, fusedAdamAvailable, fusedAdamUpdate } from './fusedAdam';
 export type { FusedAdamScalars } from './fusedAdam';
 export { clipByGlobalNorm } from './clip';

@@ -20,7 +20,7 @@ function unlabelled(records: MetricRecord[]): MetricRecord[] {
 export const groupRobustLinear = registerExperiment(
   defineExperiment({
     name: 'group-robust-linear',
-    version: 2, // 2: log-linear log-ratios from precomputed feature differences (values move by ~1e-7)
+    version: 3, // 2: log-linear log-ratios from precomputed feature differences (values move by ~1e-7); 3: GroupRobustTrainer (same values; per-step batch metrics and relative reward error added)
     methods: Object.keys(ROBUST_METHODS),
     seeds: { smoke: [0, 1], full: Array.from({ length: 20 }, (_, i) => i) },
     sweep: { name: 'split', values: ['even', 'uneven'] },
@@ -44,7 +44,7 @@ export const POLIS_ROBUST_CONVERSATIONS = ['15-per-hour-seattle', 'austria-clima
 export const polisGroupRobust = registerExperiment(
   defineExperiment({
     name: 'polis-group-robust',
-    version: 2, // 2: as group-robust-linear
+    version: 3, // 2, 3: as group-robust-linear
     methods: ['dpo', 'is_dpo', 'gr_dpo'],
     seeds: { smoke: [0, 1], full: Array.from({ length: 10 }, (_, i) => i) },
     sweep: { name: 'conversation', values: bySize(['15-per-hour-seattle'], [...POLIS_ROBUST_CONVERSATIONS]) },
