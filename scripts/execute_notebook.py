@@ -2,8 +2,16 @@
 
 Usage: python3 execute_notebook.py INPUT OUTPUT --kernel tslab --cwd DIR --timeout SECONDS
 
-Writes the executed notebook (partial when a cell fails) to OUTPUT. On failure prints one JSON line
-prefixed with 'NOTEBOOK-FAILURE ' to stderr and exits 2.
+Writes the executed notebook (partial when a cell fails) to OUTPUT and signs it as trusted. On failure
+prints one JSON line prefixed with 'NOTEBOOK-FAILURE ' to stderr and exits 2.
+
+Signing: Jupyter runs the scripts in a notebook's HTML outputs (the plotly figures) only when the
+notebook is trusted, i.e. its signature is in the notary's database. nbformat's NotebookNotary keeps
+that database and its secret in the Jupyter data directory (jupyter_data_dir(): $JUPYTER_DATA_DIR, else
+~/.local/share/jupyter on Linux), which JUPYTER_PATH (set by the runner to find the project's kernel)
+does not change. So a Jupyter server started by the same user without another JUPYTER_DATA_DIR finds
+the signature and shows the figures. The outputs come from the kit's own code run by this script,
+which is what trusting them asserts.
 """
 import argparse
 import json
@@ -11,6 +19,7 @@ import re
 import sys
 
 import nbformat
+from nbformat.sign import NotebookNotary
 from nbclient import NotebookClient
 
 
@@ -36,6 +45,12 @@ def error_text_from_outputs(cell):
             lines.append(f"{out.get('ename', '')}: {out.get('evalue', '')}")
     errors = [line.strip() for line in lines if re.match(r'^\s*([A-Za-z]*Error|\d+:\d+ - )', line)]
     return ' | '.join(errors) if errors else ' | '.join(line.strip() for line in lines[-5:] if line.strip())
+
+
+def sign(path):
+    """Signs the notebook as written (re-read, so the signature covers exactly the file's content)."""
+    written = nbformat.read(path, as_version=4)
+    NotebookNotary().sign(written)
 
 
 def main():
@@ -73,6 +88,7 @@ def main():
                             or str(err).strip())[:4000],
         }
     nbformat.write(nb, args.output)
+    sign(args.output)
     if failure is not None:
         print('NOTEBOOK-FAILURE ' + json.dumps(failure), file=sys.stderr)
         sys.exit(2)

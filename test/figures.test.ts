@@ -20,6 +20,9 @@ import {
   saveFigure,
   saveTable,
   showFigure,
+  inlineLayout,
+  plotlyCarrier,
+  PLOTLY_CARRIER_TYPE,
   withAlpha,
   zeroStdFractionFigure,
   type PlotlyFigure,
@@ -204,19 +207,34 @@ test('missing Chromium: HTML still written, PNG error says how to install, or a 
   }
 });
 
-test('showFigure: note outside a kernel; in a kernel the bundle goes once, then only the plot', () => {
-  const fig: PlotlyFigure = { data: [{ type: 'bar', x: ['a'], y: [1] }], layout: { title: { text: 'Bars' } } };
-  assert.equal(showFigure(fig, { quiet: true }), false);
+test('showFigure: returns nothing; the bundle goes once as an inert carrier, every output has the loader; inline width follows the output', () => {
+  const fig: PlotlyFigure = { data: [{ type: 'bar', x: ['a'], y: [1] }], layout: { title: { text: 'Bars' }, width: 1000, height: 420 } };
+  assert.equal(showFigure(fig, { quiet: true }), undefined);
   const sent: string[] = [];
   const display = { html: (s: string) => void sent.push(s) };
-  assert.equal(showFigure(fig, { display }), true);
-  assert.equal(showFigure(fig, { display }), true);
-  assert.equal(showFigure(fig, { display, reloadPlotly: true }), true);
+  assert.equal(showFigure(fig, { display }), undefined, 'nothing for a notebook to print as the last expression');
+  showFigure(fig, { display });
+  showFigure(fig, { display, reloadPlotly: true });
   const bundle = plotlyBundle();
+  const carrier = plotlyCarrier();
+  assert.ok(carrier.startsWith(`<script type="${PLOTLY_CARRIER_TYPE}" data-plotly-version="3.7.0">`) && carrier.includes(bundle));
   assert.deepEqual(sent.map((s) => s.includes(bundle)), [true, false, true]);
-  assert.ok(sent.every((s) => /Plotly\.newPlot/.test(s) && !/<script[^>]*\bsrc=/i.test(s)));
+  assert.deepEqual(sent.map((s) => s.split(bundle).length - 1), [1, 0, 1], 'at most one copy per output');
+  // Only the carrier element holds the bundle, and it is not JavaScript the browser would run.
+  assert.ok(sent.every((s) => !s.replace(carrier, '').includes('plotly.js v3')));
+  assert.ok(sent[1]!.length < 10_000, `an output without the carrier is small, got ${sent[1]!.length} characters`);
+  assert.ok(sent.every((s) => s.includes('window.hpaPlotlyReady') && /P\.newPlot/.test(s) && !/<script[^>]*\bsrc=/i.test(s)));
   const ids = sent.map((s) => /<div id="([^"]+)"/.exec(s)![1]);
   assert.equal(new Set(ids).size, 3, 'every output gets its own div id');
+  // Fills the output's width at the layout's height; the fixed 1000 px width is dropped inline only.
+  assert.match(sent[1]!, /<div id="[^"]+" class="hpa-figure" style="width:100%;height:420px">/);
+  const drawn = JSON.parse(/var fig=(\{.*?\});var id=/s.exec(sent[1]!)![1]!) as PlotlyFigure;
+  assert.equal(drawn.layout.width, undefined);
+  assert.equal(drawn.layout.autosize, true);
+  assert.equal(drawn.layout.height, 420);
+  assert.deepEqual(inlineLayout(fig.layout), { title: { text: 'Bars' }, height: 420, autosize: true });
+  assert.equal(fig.layout.width, 1000, 'the caller\'s figure is not changed');
+  assert.match(figureHtml(fig), /<div id="figure" style="width:1000px;height:420px">/);
 });
 
 test('saveTable writes CSV (full precision, quoted) and Markdown (rounded)', () => {
