@@ -6,6 +6,7 @@
  */
 export * from './backend';
 export * from './random';
+export * from './checkpoint';
 export * from './frames';
 export * from './runtime';
 export * from './display';

@@ -3,18 +3,51 @@
  * that a resumed run draws exactly the numbers an uninterrupted run would.
  */
 
-/** Serialisable generator state: four unsigned 32-bit words. */
+/** Serialisable generator state: four unsigned 32-bit words, not all zero. */
 export type RngState = [number, number, number, number];
+
+/** Seeds are integers in [0, SEED_LIMIT) = [0, 2^32): every value there gives its own stream. */
+export const SEED_LIMIT = 2 ** 32;
+
+/**
+ * Returns `seed` when it is an integer in [0, 2^32); otherwise throws naming `parameter`. Outside
+ * that range (or with a fraction) seeds would alias others: -1 and 2^32 - 1 would give one stream.
+ */
+export function checkSeed(seed: unknown, parameter = 'seed'): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= SEED_LIMIT) {
+    const shown = typeof seed === 'number' ? String(seed) : `${typeof seed} ${JSON.stringify(seed) ?? String(seed)}`;
+    throw new Error(`${parameter} must be an integer in [0, 2^32), got ${shown}`);
+  }
+  return seed;
+}
+
+/**
+ * Throws unless `state` is a valid {@link RngState}: four integers in [0, 2^32), not all zero (an
+ * all-zero xoshiro state draws 0 forever). `what` names the state in the message.
+ */
+export function checkRngState(state: unknown, what = 'rng state'): asserts state is RngState {
+  if (!Array.isArray(state) || state.length !== 4) {
+    throw new Error(`${what} must be an array of four unsigned 32-bit integers, got ${Array.isArray(state) ? `an array of length ${state.length}` : state === null ? 'null' : typeof state}`);
+  }
+  state.forEach((w: unknown, i) => {
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w >= SEED_LIMIT) {
+      throw new Error(`${what}[${i}] must be an unsigned 32-bit integer, got ${typeof w === 'number' ? w : `${w === null ? 'null' : typeof w}`}`);
+    }
+  });
+  if (state.every((w) => w === 0)) throw new Error(`${what} is all zeros, which would draw 0 forever; it was not saved by Rng.getState()`);
+}
 
 /** A seeded random number generator. */
 export class Rng {
   private s: Uint32Array;
 
-  /** @param seed - any integer; equal seeds give equal streams. */
-  constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new Error(`seed must be a finite number, got ${seed}`);
+  /**
+   * @param seed - an integer in [0, 2^32); equal seeds give equal streams.
+   * @param parameter - how the caller's error message names the seed (default `seed`).
+   */
+  constructor(seed: number, parameter = 'seed') {
     // splitmix32 spreads the seed over the four words so that nearby seeds give unrelated streams.
-    let x = Math.trunc(seed) >>> 0;
+    let x = checkSeed(seed, parameter);
     const next = () => {
       x = (x + 0x9e3779b9) >>> 0;
       let z = x;
@@ -38,11 +71,9 @@ export class Rng {
     return [this.s[0]!, this.s[1]!, this.s[2]!, this.s[3]!];
   }
 
-  /** Continues from a saved state. */
+  /** Continues from a saved state (validated by {@link checkRngState}). */
   setState(state: RngState): void {
-    if (state.length !== 4 || state.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
-      throw new Error('rng state must be four unsigned 32-bit integers');
-    }
+    checkRngState(state);
     this.s = new Uint32Array(state);
   }
 

@@ -3,7 +3,7 @@
  * every other estimator.
  */
 import { denseGenerationGroups } from './grouping';
-import { checkPreferenceGroups, checkRewards, checkShape } from './input';
+import { MAX_REWARD_MAGNITUDE, checkPreferenceGroups, checkRewards, checkShape } from './input';
 import { groupMoments, groupZeroSpread, markZeroSpreadOfIncreasingRuns, type GroupMoments } from './moments';
 import type { AdvantageInput } from './types';
 
@@ -15,16 +15,16 @@ export interface GenerationStats extends GroupMoments {
 
 /**
  * Reward moments of each generation group, with the rewards checked on the way: a NaN or infinite
- * reward makes its group's mean non-finite, and only then are the rewards scanned for
- * {@link checkRewards}'s error naming the index, so a clean batch costs no extra pass. (Finite
- * rewards whose sum overflows also get a non-finite mean; the scan then finds nothing, as before.)
+ * reward makes its group's mean non-finite, and one beyond `MAX_REWARD_MAGNITUDE` its group's
+ * `largest`; only then are the rewards scanned for {@link checkRewards}'s error naming the index,
+ * so a clean batch costs no extra pass.
  */
 export function generationStats(estimator: string, input: AdvantageInput): GenerationStats {
   const { groupOf, ids } = denseGenerationGroups(input.generationGroups);
   const moments = groupMoments(input.rewards, groupOf, ids.length);
   const { mean } = moments;
   for (let g = 0; g < mean.length; g++) {
-    if (mean[g]! - mean[g]! !== 0) {
+    if (mean[g]! - mean[g]! !== 0 || moments.largest[g]! > MAX_REWARD_MAGNITUDE) {
       checkRewards(estimator, input.rewards);
       break;
     }

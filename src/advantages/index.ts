@@ -10,5 +10,5 @@ export { createPgrpoEstimator, type PgrpoEstimator, type PgrpoOptions, type Pgrp
 export type { PreferenceGroupStats, PreferenceGroupState } from './preference-history';
 export { defineEstimator, type CustomAdvantageOutput } from './custom';
 export { createEstimator, ESTIMATOR_NAMES, type EstimatorConfig, type EstimatorName, type EstimatorSpec } from './factory';
-export { validateInput } from './input';
+export { validateInput, MAX_REWARD_MAGNITUDE } from './input';
 export { ZERO_SPREAD_ULPS } from './moments';

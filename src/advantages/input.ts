@@ -9,8 +9,8 @@ import type { AdvantageInput, AdvantageResult } from './types';
  * Validates one batch and returns its size.
  *
  * Throws when the batch is empty, when `generationGroups` or `preferenceGroups` has a different
- * length from `rewards` (naming both lengths), when a reward is NaN or infinite (naming index and
- * value), or when a preference group is not a non-empty string (naming the index).
+ * length from `rewards` (naming both lengths), when a reward is NaN, infinite or beyond
+ * {@link MAX_REWARD_MAGNITUDE} (naming index and value), or when a preference group is not a non-empty string (naming the index).
  *
  * @param estimator - estimator name, prefixed to every message.
  */
@@ -41,16 +41,44 @@ export function checkShape(estimator: string, input: AdvantageInput): number {
   return n;
 }
 
-/** Throws, naming the first index, when a reward is NaN or infinite. */
+/**
+ * Largest reward magnitude the estimators accept: 1e150. Their moment passes square deviations
+ * from a mean and sum them over a batch; beyond about 1e154 a square overflows to Infinity, the
+ * std becomes Infinity and every advantage silently 0 (near 1.7e308 even the mean overflows and
+ * the advantages turn NaN). 1e150 leaves room for sums over any realistic batch (up to 1e7
+ * samples). Rewards this large are a unit or scaling error in practice.
+ */
+export const MAX_REWARD_MAGNITUDE = 1e150;
+
+/**
+ * Why `reward` is not acceptable (not finite, or magnitude above {@link MAX_REWARD_MAGNITUDE}), or
+ * null when it is.
+ */
+export function rewardProblem(reward: number): string | null {
+  if (!Number.isFinite(reward)) return 'rewards must be finite';
+  if (Math.abs(reward) > MAX_REWARD_MAGNITUDE) {
+    return `rewards must have magnitude at most ${MAX_REWARD_MAGNITUDE} (MAX_REWARD_MAGNITUDE): larger ones overflow the squared deviations of the advantage computation`;
+  }
+  return null;
+}
+
+/**
+ * Throws, naming the first index, when a reward is NaN, infinite, or larger in magnitude than
+ * {@link MAX_REWARD_MAGNITUDE}.
+ */
 export function checkRewards(estimator: string, rewards: Float64Array): void {
-  // `r - r` is 0 for a finite reward and NaN exactly for NaN and ±Infinity. Summing it without a
-  // branch is about twice as fast as testing each reward; the index is searched for only on failure.
+  // With s = r * 2^14, `s*s - s*s` is 0 when s*s is finite and NaN when r is NaN or ±Infinity or
+  // when |r| > ~8.2e149 (so that s*s overflows): every reward beyond the bound, and a few just
+  // under it, fail this branch-free pass; the exact rule is applied only on failure, to find the index.
   let sum = 0;
-  for (let i = 0; i < rewards.length; i++) sum += rewards[i]! - rewards[i]!;
+  for (let i = 0; i < rewards.length; i++) {
+    const s = rewards[i]! * 16384;
+    sum += s * s - s * s;
+  }
   if (sum === 0) return;
   for (let i = 0; i < rewards.length; i++) {
-    const r = rewards[i]!;
-    if (r - r !== 0) throw new Error(`${estimator}: rewards[${i}] is ${r}; rewards must be finite`);
+    const problem = rewardProblem(rewards[i]!);
+    if (problem !== null) throw new Error(`${estimator}: rewards[${i}] is ${rewards[i]}; ${problem}`);
   }
 }
 

@@ -64,6 +64,11 @@ export interface GroupMoments {
   m2: Float64Array;
   /** 1 where all of the group's values are equal (to {@link ZERO_SPREAD_ULPS}); its m2 is then 0. */
   zeroSpread: Uint8Array;
+  /**
+   * Largest magnitude among the group's values (from the extremes the first pass tracks anyway),
+   * for a range check at no extra pass; NaN values are not seen here (they make the mean NaN).
+   */
+  largest: Float64Array;
 }
 
 /**
@@ -102,9 +107,11 @@ function scatteredGroupMoments(values: Float64Array, groupOf: Int32Array, numGro
     max[g] = run[2]!;
   }
   const zeroSpread = new Uint8Array(numGroups);
+  const largest = new Float64Array(numGroups);
   for (let g = 0; g < numGroups; g++) {
     if (count[g]! > 0) mean[g]! += shifted[g]! / count[g]!;
     if (spreadIsZero(min[g]!, max[g]!)) zeroSpread[g] = 1;
+    largest[g] = Math.max(-min[g]!, max[g]!, 0);
   }
   const m2 = new Float64Array(numGroups);
   for (let i = 0; i < n; ) {
@@ -121,7 +128,7 @@ function scatteredGroupMoments(values: Float64Array, groupOf: Int32Array, numGro
     }
     m2[g] = sum;
   }
-  return { count, mean, m2, zeroSpread };
+  return { count, mean, m2, zeroSpread, largest };
 }
 
 /**
@@ -135,6 +142,7 @@ function contiguousGroupMoments(values: Float64Array, groupOf: Int32Array, numGr
   const mean = new Float64Array(numGroups);
   const m2 = new Float64Array(numGroups);
   const zeroSpread = new Uint8Array(numGroups);
+  const largest = new Float64Array(numGroups);
   const run = new Float64Array(3);
   let runs = 0;
   for (let i = 0; i < n; ) {
@@ -150,6 +158,7 @@ function contiguousGroupMoments(values: Float64Array, groupOf: Int32Array, numGr
     const mu = ref + run[0]! / (i - start);
     count[g] = i - start;
     mean[g] = mu;
+    largest[g] = Math.max(-run[1]!, run[2]!, 0);
     if (spreadIsZero(run[1]!, run[2]!)) {
       zeroSpread[g] = 1;
       continue;
@@ -161,7 +170,7 @@ function contiguousGroupMoments(values: Float64Array, groupOf: Int32Array, numGr
     }
     m2[g] = squares;
   }
-  return runs === numGroups ? { count, mean, m2, zeroSpread } : null; // an empty group: leave it to the general path
+  return runs === numGroups ? { count, mean, m2, zeroSpread, largest } : null; // an empty group: leave it to the general path
 }
 
 /**

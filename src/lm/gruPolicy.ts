@@ -125,7 +125,7 @@ export class GRULanguagePolicy implements Policy {
     this.maxLength = arch.maxLength;
     this.top_k = arch.top_k;
     this.groupIndex = new Map(arch.groups.map((g, i) => [g, i]));
-    const rng = new Rng(options.seed ?? 0);
+    const rng = new Rng(options.seed ?? 0, 'GRULanguagePolicy options.seed');
     const V = this.vocabSize;
     const { embeddingDim: D, groupEmbeddingDim: E, hiddenSize: H, featureDim: F } = arch;
     const C = E + F;

@@ -3,7 +3,7 @@
  * kit's one supervised routine, `supervisedWarmStart`.
  */
 import { supervisedWarmStart, type WarmStartExample, type WarmStartOptions } from '../policy/warmStart';
-import { Rng } from '../random';
+import { Rng, checkSeed } from '../random';
 import type { GRULanguagePolicy } from './gruPolicy';
 
 /** One pre-training text, optionally tied to a preference group. */
@@ -35,7 +35,7 @@ export function pretrainLanguagePolicy(policy: GRULanguagePolicy, texts: readonl
   if (texts.length === 0) throw new Error('pretrainLanguagePolicy: texts is empty');
   if (policy.featureDim > 0 && featuresOf === undefined) throw new Error('pretrainLanguagePolicy: featuresOf is required when the policy has prompt features');
   // Its own stream (offset from the seed) so group draws do not repeat supervisedWarmStart's minibatch shuffles.
-  const rng = new Rng((options.seed ?? 0) + 7919);
+  const rng = new Rng((checkSeed(options.seed ?? 0, 'pretrainLanguagePolicy options.seed') + 7919) % 2 ** 32);
   const examples: WarmStartExample[] = texts.map((t, i) => {
     let response: number[];
     try {

@@ -83,7 +83,7 @@ export class CategoricalMLPPolicy implements Policy {
     this.featureDim = arch.featureDim;
     this.vocabSize = arch.numResponses;
     this.groupIndex = new Map(arch.groups.map((g, i) => [g, i]));
-    const rng = new Rng(options.seed ?? 0);
+    const rng = new Rng(options.seed ?? 0, 'CategoricalMLPPolicy options.seed');
     this.vars = [];
     this.names = [];
     const add = (name: string, values: Float32Array, shape: number[]) => {
@@ -189,7 +189,15 @@ export class CategoricalMLPPolicy implements Policy {
     for (let p = 0; p < contexts.size; p++) {
       for (let k = 0; k < K; k++) probs[k] = Math.exp(logp[p * K + k]!);
       for (let g = 0; g < perContext; g++) {
-        const token = rng.categorical(probs);
+        let token: number;
+        try {
+          token = rng.categorical(probs);
+        } catch {
+          throw new Error(
+            `CategoricalMLPPolicy.sample: the response probabilities of context ${p} (group '${contexts.groups[p]}') are ` +
+              `[${Array.from(probs).join(', ')}], not a distribution: the policy's weights or logits overflowed (too large a learning_rate?)`,
+          );
+        }
         tokens[p * perContext + g] = token;
         logProbs[p * perContext + g] = logp[p * K + token]!;
       }

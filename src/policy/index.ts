@@ -4,6 +4,7 @@
 export * from './types';
 export { CategoricalMLPPolicy } from './categorical';
 export type { CategoricalMLPOptions } from './categorical';
-export { glorotUniform } from './weights';
+export { glorotUniform, checkWeightData } from './weights';
+export type { WeightSpec } from './weights';
 export { supervisedWarmStart } from './warmStart';
 export type { WarmStartExample, WarmStartOptions } from './warmStart';

@@ -60,7 +60,7 @@ export function supervisedWarmStart(policy: Policy, examples: readonly WarmStart
     if (fl !== F) throw new Error(`examples[${i}].features has ${fl} values, expected policy.featureDim = ${F}`);
   });
 
-  const rng = new Rng(options.seed ?? 0);
+  const rng = new Rng(options.seed ?? 0, 'supervisedWarmStart options.seed');
   const adam = new Adam(policy.trainableVariables(), { learning_rate: lr });
   const order = examples.map((_, i) => i);
   let cursor = order.length;

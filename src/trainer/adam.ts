@@ -3,6 +3,7 @@
  * exactly (tf.train.adam keeps its moments private).
  */
 import * as tf from '@tensorflow/tfjs';
+import { FieldReader, requireFiniteNumbers } from '../checkpoint/fields';
 import { fusedAdamAvailable, fusedAdamUpdate } from './fusedAdam';
 
 /** Hyper-parameters of {@link Adam}. */
@@ -105,17 +106,17 @@ export class Adam {
     return { step: this.t, m: this.unflatten(this.m.dataSync() as Float32Array), v: this.unflatten(this.v.dataSync() as Float32Array) };
   }
 
-  /** Restores {@link Adam.getState}; sizes must match the variables. */
+  /** Number of values of each optimised variable, in order (the lengths of the moment arrays). */
+  get variableSizes(): readonly number[] {
+    return this.sizes;
+  }
+
+  /**
+   * Restores {@link Adam.getState}. The whole state is validated first ({@link checkAdamState}), so
+   * on an error nothing has changed.
+   */
   setState(state: AdamState): void {
-    if (!Number.isInteger(state.step) || state.step < 0) throw new Error(`adam state: step must be a non-negative integer, got ${state.step}`);
-    const check = (arrays: number[][], which: string) => {
-      if (arrays.length !== this.vars.length) throw new Error(`adam state: ${which} has ${arrays.length} arrays, expected ${this.vars.length}`);
-      arrays.forEach((a, i) => {
-        if (a.length !== this.vars[i]!.size) throw new Error(`adam state: ${which}[${i}] has ${a.length} values, expected ${this.vars[i]!.size}`);
-      });
-    };
-    check(state.m, 'm');
-    check(state.v, 'v');
+    checkAdamState(state, this.sizes, 'adam state');
     tf.tidy(() => {
       this.m.assign(tf.tensor1d(state.m.flat(), 'float32'));
       this.v.assign(tf.tensor1d(state.v.flat(), 'float32'));
@@ -138,4 +139,26 @@ export class Adam {
       return part;
     });
   }
+}
+
+/**
+ * Validates a saved {@link AdamState} for variables of the given sizes: `step` a non-negative
+ * integer, `m` and `v` one array per variable of the right length, every moment finite (a NaN
+ * saved by JSON as null included). Errors name the field, the variable (by `names` where given)
+ * and the index; `path` names the state (`checkpoint.adam`).
+ */
+export function checkAdamState(state: unknown, sizes: readonly number[], path: string, names?: readonly string[]): AdamState {
+  const r = FieldReader.of(state, path);
+  r.integer('step', 0);
+  for (const which of ['m', 'v'] as const) {
+    const arrays = r.array(which);
+    if (arrays.length !== sizes.length) throw new Error(`${r.pathOf(which)} has ${arrays.length} arrays, expected ${sizes.length} (one per variable)`);
+    arrays.forEach((a, i) => {
+      const where = `${r.pathOf(which)}[${i}]${names?.[i] !== undefined ? ` ('${names[i]}')` : ''}`;
+      if (!Array.isArray(a)) throw new Error(`${where} must be an array of numbers`);
+      if (a.length !== sizes[i]) throw new Error(`${where} has ${a.length} values, expected ${sizes[i]}`);
+      requireFiniteNumbers(a, where);
+    });
+  }
+  return state as AdamState;
 }

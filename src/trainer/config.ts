@@ -2,6 +2,8 @@
  * GRPO trainer configuration (TRL's snake_case names) and its validation.
  */
 import type { EstimatorSpec } from '../advantages';
+import { describeValue } from '../checkpoint/fields';
+import { checkSeed } from '../random';
 import { LOSS_TYPES, type LossType } from './loss';
 
 /** Names of the built-in advantage estimators that need at least two generations per prompt. */
@@ -23,7 +25,7 @@ export interface GRPOConfig {
   num_iterations?: number;
   /** Lower clip range: the ratio is clipped below at 1 - epsilon (default 0.2). */
   epsilon?: number;
-  /** Upper clip range: clipped above at 1 + epsilon_high (default: equal to epsilon; DAPO uses 0.28). */
+  /** Upper clip range: clipped above at 1 + epsilon_high, at least `epsilon` (default: equal to epsilon; DAPO uses 0.28). */
   epsilon_high?: number;
   /**
    * KL coefficient to the frozen reference (default 0.04, TRL's original default; recent TRL
@@ -40,7 +42,7 @@ export interface GRPOConfig {
   temperature?: number;
   /** Denominator length of the `dr_grpo` loss (default: the policy's `maxLength`). */
   max_completion_length?: number;
-  /** Seed of the trainer's Rng (prompt and response sampling; default 0). */
+  /** Seed of the trainer's Rng (prompt and response sampling): an integer in [0, 2^32) (default 0). */
   seed?: number;
   /** Advantage estimator (default `grpo`). */
   advantage?: AdvantageChoice;
@@ -83,10 +85,11 @@ const KNOWN_KEYS: readonly (keyof GRPOConfig)[] = [
 export const RESUME_CHECKED_KEYS: readonly (keyof ResolvedGRPOConfig)[] = KNOWN_KEYS.filter((k) => k !== 'advantage');
 
 function check(ok: boolean, key: string, value: unknown, rule: string): void {
-  if (!ok) throw new Error(`GRPOConfig.${key} must be ${rule}, got ${String(value)}`);
+  // A number is shown as it is; anything else with its type (a string "0.1" is not the number 0.1).
+  if (!ok) throw new Error(`GRPOConfig.${key} must be ${rule}, got ${typeof value === 'number' ? value : describeValue(value)}`);
 }
 
-const isInt = (v: number, min: number) => Number.isInteger(v) && v >= min;
+const isInt = (v: number, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
 const isNum = (v: number) => typeof v === 'number' && Number.isFinite(v);
 
 /** Name of the estimator a choice selects (`custom:<name>` for an instance). */
@@ -127,14 +130,14 @@ export function resolveConfig(config: GRPOConfig, maxLength: number): ResolvedGR
   check(isInt(r.prompts_per_step, 1), 'prompts_per_step', r.prompts_per_step, 'an integer >= 1');
   check(isInt(r.num_iterations, 1), 'num_iterations', r.num_iterations, 'an integer >= 1');
   check(isNum(r.epsilon) && r.epsilon >= 0 && r.epsilon < 1, 'epsilon', r.epsilon, 'a number in [0, 1)');
-  check(isNum(r.epsilon_high) && r.epsilon_high >= 0, 'epsilon_high', r.epsilon_high, 'a finite number >= 0');
+  check(isNum(r.epsilon_high) && r.epsilon_high >= r.epsilon, 'epsilon_high', r.epsilon_high, `a finite number >= epsilon (${r.epsilon})`);
   check(isNum(r.beta) && r.beta >= 0, 'beta', r.beta, 'a finite number >= 0');
   check(LOSS_TYPES.includes(r.loss_type), 'loss_type', r.loss_type, `one of ${LOSS_TYPES.join(', ')}`);
   check(isNum(r.learning_rate) && r.learning_rate > 0, 'learning_rate', r.learning_rate, 'a finite number > 0');
   check(isNum(r.max_grad_norm) && r.max_grad_norm >= 0, 'max_grad_norm', r.max_grad_norm, 'a finite number >= 0');
   check(isNum(r.temperature) && r.temperature > 0, 'temperature', r.temperature, 'a finite number > 0');
   check(isInt(r.max_completion_length, maxLength), 'max_completion_length', r.max_completion_length, `an integer >= the policy's maxLength (${maxLength})`);
-  check(isNum(r.seed), 'seed', r.seed, 'a finite number');
+  checkSeed(r.seed, 'GRPOConfig.seed');
   const adv = r.advantage;
   check(
     typeof adv === 'string' || (typeof adv === 'object' && adv !== null && typeof adv.name === 'string'),

@@ -4,32 +4,23 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataFrame } from 'danfojs-node';
 import { createEstimator, type PgrpoOptions } from '../advantages';
+import { rewardProblem } from '../advantages/input';
 import type { AdvantageEstimator } from '../advantages/types';
+import { describeValue } from '../checkpoint/fields';
+import type { SavedCheckpoint } from '../checkpoint/files';
 import { recordsToFrame, type MetricRecord } from '../frames';
-import type { Policy, PolicyContexts, SampledResponses, WeightData } from '../policy/types';
-import { Rng, type RngState } from '../random';
-import { Adam, type AdamState } from './adam';
+import type { Policy, PolicyContexts, SampledResponses } from '../policy/types';
+import { checkWeightData } from '../policy/weights';
+import { Rng } from '../random';
+import { Adam, checkAdamState } from './adam';
+import { checkGrpoCheckpoint, GRPO_CHECKPOINT_FORMAT, type GRPOCheckpoint } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
 import { advantageName, resolveConfig, RESUME_CHECKED_KEYS, type GRPOConfig, type ResolvedGRPOConfig } from './config';
 import { grpoLoss } from './loss';
 import { stepMetrics, TOKEN_STATS, type StepSamples } from './metrics';
 import type { Prompt, Response, Task } from './task';
 
-/** Everything needed to continue a run exactly; plain JSON. */
-export interface GRPOCheckpoint {
-  format: 'hpa-kit/grpo-checkpoint';
-  version: 1;
-  /** Steps completed. */
-  step: number;
-  /** The resolved configuration (the estimator by name). */
-  config: Record<string, string | number>;
-  policy: WeightData[];
-  /** Frozen reference weights (null when beta = 0, which needs no reference). */
-  reference: WeightData[] | null;
-  adam: AdamState;
-  estimator: unknown;
-  rng: RngState;
-}
+export type { GRPOCheckpoint } from './checkpoint';
 
 /** Options of {@link GRPOTrainer.train}. */
 export interface TrainOptions {
@@ -72,6 +63,7 @@ export class GRPOTrainer {
   private readonly records: MetricRecord[] = [];
   private readonly groupIndex: Map<string, number>;
   private completed = 0;
+  private stopped: Error | null = null;
 
   /**
    * @param policy - trained in place.
@@ -91,36 +83,42 @@ export class GRPOTrainer {
   }
 
   /**
-   * Rebuilds a trainer from {@link GRPOTrainer.checkpoint} so that it continues exactly as the
-   * uninterrupted run would. `policy` (same architecture) receives the saved weights; `config`
-   * must resolve to the saved configuration (a differing key is an error naming it).
+   * Rebuilds a trainer from {@link GRPOTrainer.checkpoint} (or from `loadCheckpoint(path)`) so that
+   * it continues exactly as the uninterrupted run would. `policy` (same architecture) receives the
+   * saved weights; `config` must resolve to the saved configuration (a differing key is an error
+   * naming it). The whole checkpoint is validated first (a missing or mistyped field, a non-finite
+   * weight, moment or statistic, a bad RNG state, a name or shape that does not fit the policy):
+   * on any error the caller's policy is left untouched.
    */
-  static resume(checkpoint: GRPOCheckpoint, policy: Policy, task: Task, config: GRPOConfig = {}): GRPOTrainer {
-    if (checkpoint?.format !== 'hpa-kit/grpo-checkpoint' || checkpoint.version !== 1) {
-      throw new Error("checkpoint is not a version-1 'hpa-kit/grpo-checkpoint' object");
-    }
+  static resume(checkpoint: GRPOCheckpoint | SavedCheckpoint, policy: Policy, task: Task, config: GRPOConfig = {}): GRPOTrainer {
+    const saved = checkGrpoCheckpoint(checkpoint);
     const trainer = new GRPOTrainer(policy, task, config);
     try {
       const now = configRecord(trainer.config);
       for (const key of Object.keys(now)) {
-        if (checkpoint.config[key] !== now[key]) {
-          throw new Error(`GRPOConfig.${key} is ${String(now[key])} but the checkpoint was trained with ${String(checkpoint.config[key])}`);
+        if (saved.config[key] !== now[key]) {
+          throw new Error(`GRPOConfig.${key} is ${String(now[key])} but the checkpoint was trained with ${String(saved.config[key])}`);
         }
       }
-      if (!Number.isInteger(checkpoint.step) || checkpoint.step < 0) throw new Error(`checkpoint.step must be a non-negative integer, got ${checkpoint.step}`);
-      policy.setWeights(checkpoint.policy);
+      // Everything that depends on the policy is checked before anything is written.
+      const specs = policy.getWeights().map((w) => ({ name: w.name, shape: w.shape }));
+      checkWeightData(specs, saved.policy, 'checkpoint.policy');
       if (trainer.reference !== null) {
-        if (checkpoint.reference === null) throw new Error('checkpoint has no reference weights but beta > 0');
-        trainer.reference.setWeights(checkpoint.reference);
+        if (saved.reference === null) throw new Error('checkpoint.reference is null (saved with beta = 0) but beta > 0 needs reference weights');
+        checkWeightData(specs, saved.reference, 'checkpoint.reference');
       }
-      trainer.adam.setState(checkpoint.adam);
-      trainer.estimator.setState(checkpoint.estimator);
-      trainer.rng.setState(checkpoint.rng);
+      checkAdamState(saved.adam, trainer.adam.variableSizes, 'checkpoint.adam', specs.map((w) => w.name));
+      // The trainer's own parts first (each validates before it changes), the caller's policy last.
+      trainer.estimator.setState(saved.estimator);
+      trainer.rng.setState(saved.rng);
+      trainer.adam.setState(saved.adam);
+      trainer.reference?.setWeights(saved.reference!);
+      policy.setWeights(saved.policy);
     } catch (err) {
       trainer.dispose();
       throw err;
     }
-    trainer.completed = checkpoint.step;
+    trainer.completed = saved.step;
     return trainer;
   }
 
@@ -129,12 +127,40 @@ export class GRPOTrainer {
     return this.completed;
   }
 
-  /** Runs one step and returns its metric records (also kept for {@link GRPOTrainer.metricsFrame}). */
+  /**
+   * Runs one step and returns its metric records (also kept for {@link GRPOTrainer.metricsFrame}).
+   * An error inside a step (a bad reward, a non-finite loss or gradient, a failing policy) names the
+   * step and stops the trainer: its state is part-way through that step, so later steps and
+   * `checkpoint()` refuse; resume from a checkpoint saved before it.
+   */
   trainStep(): MetricRecord[] {
     return this.runStep(true);
   }
 
+  /** The error that stopped this trainer, or null while it can train. */
+  get failure(): Error | null {
+    return this.stopped;
+  }
+
   private runStep(keep: boolean): MetricRecord[] {
+    this.requireRunning('train');
+    try {
+      return this.stepOnce(keep);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.stopped = new Error(`GRPOTrainer step ${this.completed}: ${message}`, { cause: err });
+      throw this.stopped;
+    }
+  }
+
+  /** Throws when an earlier step failed, naming that failure. */
+  private requireRunning(action: string): void {
+    if (this.stopped !== null) {
+      throw new Error(`GRPOTrainer cannot ${action}: it stopped at an error (${this.stopped.message}); resume from a checkpoint saved before it`);
+    }
+  }
+
+  private stepOnce(keep: boolean): MetricRecord[] {
     const cfg = this.config;
     const P = cfg.prompts_per_step;
     const G = cfg.num_generations;
@@ -156,6 +182,11 @@ export class GRPOTrainer {
 
     const mu = cfg.num_iterations;
     const tail = values.subarray(N * TOKEN_STATS);
+    // Every update's loss and gradient norm were read back with the statistics: one branch-free
+    // check over 2 * mu numbers; the cause is looked for only when it fails.
+    let finite = 0;
+    for (let k = 0; k < tail.length; k++) finite += tail[k]! - tail[k]!;
+    if (finite !== 0) throw new Error(nonFiniteUpdateMessage(tail, mu, values.subarray(0, N * TOKEN_STATS), adv.advantages, prompts, G));
     const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length;
     const step = this.completed;
     const records = stepMetrics(step, {
@@ -198,10 +229,16 @@ export class GRPOTrainer {
     return recordsToFrame(this.records, ['step', 'group', 'metric', 'value']);
   }
 
-  /** A JSON-serialisable snapshot: weights, Adam state, reference, estimator state, Rng state. */
+  /**
+   * A JSON-serialisable snapshot: weights, Adam state, reference, estimator state, Rng state.
+   * Validated before it is returned: a non-finite weight, moment or statistic is an error naming
+   * the variable and the index (JSON would store it as null, and a restore would read 0).
+   * Write it with `saveCheckpoint(path, checkpoint)`.
+   */
   checkpoint(): GRPOCheckpoint {
-    return {
-      format: 'hpa-kit/grpo-checkpoint',
+    this.requireRunning('checkpoint');
+    return checkGrpoCheckpoint({
+      format: GRPO_CHECKPOINT_FORMAT,
       version: 1,
       step: this.completed,
       config: configRecord(this.config),
@@ -210,7 +247,7 @@ export class GRPOTrainer {
       adam: this.adam.getState(),
       estimator: this.estimator.getState(),
       rng: this.rng.getState(),
-    };
+    });
   }
 
   /** Frees the optimiser state and the reference policy (not the trained policy). */
@@ -315,17 +352,19 @@ export class GRPOTrainer {
       const response: number[] = [];
       for (let t = 0; t < T; t++) if (mask[i * T + t]! > 0) response.push(tokens[i * T + t]!);
       let total = 0;
+      const where = () => `sample ${i} (prompt '${prompt.id}', group '${prompt.group}', response [${response.join(', ')}]) in generation group ${p}`;
       fns.forEach((f, j) => {
-        const r = f.fn(response as Response, prompt);
-        if (typeof r !== 'number' || !Number.isFinite(r)) {
-          throw new Error(
-            `reward function '${f.name}' returned ${String(r)} for sample ${i} (prompt '${prompt.id}', group '${prompt.group}', ` +
-              `response [${response.join(', ')}]); rewards must be finite numbers`,
-          );
+        const r: unknown = f.fn(response as Response, prompt);
+        if (typeof r !== 'number') {
+          throw new Error(`reward function '${f.name}' returned ${describeValue(r)} for ${where()}; rewards must be finite numbers`);
         }
+        const problem = rewardProblem(r);
+        if (problem !== null) throw new Error(`reward function '${f.name}' returned ${r} for ${where()}; ${problem}`);
         parts[j]!.values[i] = r;
         total += f.weight * r;
       });
+      const problem = rewardProblem(total);
+      if (problem !== null) throw new Error(`the weighted reward of ${where()} is ${total}; ${problem}`);
       rewards[i] = total;
     }
     return { rewards, parts, generationGroups, groupOf, preferenceGroups };
@@ -345,12 +384,62 @@ function sampleMajorStats(packed: Float32Array, N: number): Float32Array {
   return out;
 }
 
+/** Largest magnitude a float32 holds; advantages beyond it become ±Infinity on the device. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * The message for a step whose loss or gradient norm came back non-finite: which update, both
+ * values, and the most likely cause found on the JavaScript side: an advantage beyond float32
+ * range (naming the sample and its groups), or the preference groups whose samples had non-finite
+ * KL or entropy (the policy's log-probabilities overflowed).
+ */
+function nonFiniteUpdateMessage(
+  tail: Float32Array,
+  mu: number,
+  tokenStats: Float32Array,
+  advantages: Float64Array,
+  prompts: readonly Prompt[],
+  G: number,
+): string {
+  let it = 0;
+  while (it < mu && Number.isFinite(tail[it]!) && Number.isFinite(tail[mu + it]!)) it++;
+  const head = `the loss is ${tail[it]} and the gradient norm ${tail[mu + it]} at update ${it + 1} of ${mu} (num_iterations)`;
+  const stopNote = '; the trainer stopped (its policy and optimiser already hold this update: resume from a checkpoint saved before it)';
+  const sampleAt = (i: number) => {
+    const prompt = prompts[Math.floor(i / G)]!;
+    return `sample ${i} (prompt '${prompt.id}', generation group ${Math.floor(i / G)}, group '${prompt.group}')`;
+  };
+  for (let i = 0; i < advantages.length; i++) {
+    if (!(Math.abs(advantages[i]!) <= FLOAT32_MAX)) {
+      return `${head}: the advantage of ${sampleAt(i)} is ${advantages[i]}, beyond float32 range (rewards too large for an unscaled estimator)${stopNote}`;
+    }
+  }
+  const groups = new Set<string>();
+  for (let i = 0; i * TOKEN_STATS < tokenStats.length; i++) {
+    for (let k = 0; k < TOKEN_STATS; k++) {
+      if (!Number.isFinite(tokenStats[i * TOKEN_STATS + k]!)) groups.add(prompts[Math.floor(i / G)]!.group);
+    }
+  }
+  const cause =
+    groups.size > 0
+      ? `the policy's log-probabilities, KL or entropy overflowed for samples of group(s) ${[...groups].map((g) => `'${g}'`).join(', ')}`
+      : 'the policy overflowed (too large a learning_rate, or weights already extreme)';
+  return `${head}: ${cause}${stopNote}`;
+}
+
 function checkTask(policy: Policy, task: Task): void {
   for (const g of task.groups) {
     if (!policy.groups.includes(g)) throw new Error(`task group '${g}' is unknown to the policy (policy groups: ${policy.groups.join(', ')})`);
   }
   if (task.featureDim !== policy.featureDim) {
     throw new Error(`task.featureDim = ${task.featureDim} but policy.featureDim = ${policy.featureDim}`);
+  }
+  if (task.numResponses !== undefined && task.numResponses !== policy.vocabSize) {
+    throw new Error(
+      `the task scores ${task.numResponses} responses (task.numResponses, e.g. its reward table's columns) but the policy chooses ` +
+        `among ${policy.vocabSize} (policy.vocabSize); the counts must be equal (with fewer, some responses could never be chosen; ` +
+        'with more, the policy would sample responses the task cannot score)',
+    );
   }
   if (task.rewardFunctions.length === 0) throw new Error('task.rewardFunctions is empty');
   const names = new Set<string>();
@@ -359,7 +448,9 @@ function checkTask(policy: Policy, task: Task): void {
     if (typeof f.name !== 'string' || f.name === '') throw new Error(`task.rewardFunctions[${i}].name must be a non-empty string`);
     if (names.has(f.name)) throw new Error(`task.rewardFunctions has two functions named '${f.name}'`);
     names.add(f.name);
-    if (!Number.isFinite(f.weight)) throw new Error(`task.rewardFunctions['${f.name}'].weight must be finite, got ${f.weight}`);
+    if (typeof f.weight !== 'number' || !Number.isFinite(f.weight)) {
+      throw new Error(`task.rewardFunctions['${f.name}'].weight must be a finite number, got ${typeof f.weight === 'number' ? f.weight : describeValue(f.weight)}`);
+    }
   });
 }
 

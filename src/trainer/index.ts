@@ -4,11 +4,12 @@
  */
 export { GRPOTrainer, createPGRPOTrainer } from './grpo';
 export type { GRPOCheckpoint, TrainOptions } from './grpo';
+export { checkGrpoCheckpoint, GRPO_CHECKPOINT_FORMAT } from './checkpoint';
 export type { GRPOConfig, ResolvedGRPOConfig, AdvantageChoice } from './config';
 export { resolveConfig } from './config';
 export { grpoLoss, k3KL, LOSS_TYPES } from './loss';
 export type { LossType, GRPOLossConfig, GRPOLossInput, GRPOLossOutput } from './loss';
-export { Adam } from './adam';
+export { Adam, checkAdamState } from './adam';
 export { SGD } from './sgd';
 export type { SGDOptions, SGDState } from './sgd';
 export { FUSED_ADAM_KERNEL, fusedAdamAvailable, fusedAdamUpdate } from './fusedAdam';

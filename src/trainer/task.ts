@@ -35,6 +35,12 @@ export interface Task {
   readonly featureDim: number;
   /** The reward functions, summed with their weights. */
   readonly rewardFunctions: readonly RewardFunction[];
+  /**
+   * For tasks whose responses are single ids in [0, numResponses) (a categorical policy's
+   * responses): how many there are. The trainer requires it to equal the policy's `vocabSize`.
+   * Leave it out for token-sequence tasks.
+   */
+  readonly numResponses?: number;
   /** Draws `count` prompts using `rng` only (so a saved rng state reproduces the batch). */
   samplePrompts(count: number, rng: Rng): Prompt[];
 }
@@ -109,6 +115,7 @@ export function tableTask(options: TableTaskOptions): Task {
     groups,
     featureDim,
     rewardFunctions: [tableReward, ...(options.extraRewards ?? [])],
+    numResponses: K,
     samplePrompts: (count, rng) => promptsByShare(groups, shares, features, count, rng),
   };
 }

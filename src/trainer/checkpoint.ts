@@ -1,0 +1,68 @@
+/**
+ * The GRPO trainer's checkpoint: its JSON form and its validation, shared by
+ * `GRPOTrainer.checkpoint()` (which refuses to produce an invalid one), `GRPOTrainer.resume()`
+ * and the file helpers `saveCheckpoint` / `loadCheckpoint` (src/checkpoint).
+ */
+import { FieldReader, describeValue, requireFiniteTree } from '../checkpoint/fields';
+import { registerCheckpointFormat } from '../checkpoint/files';
+import type { WeightData } from '../policy/types';
+import { checkWeightData } from '../policy/weights';
+import { checkRngState, type RngState } from '../random';
+import { checkAdamState, type AdamState } from './adam';
+
+/** Format tag of {@link GRPOCheckpoint}. */
+export const GRPO_CHECKPOINT_FORMAT = 'hpa-kit/grpo-checkpoint';
+
+/** Everything needed to continue a run exactly; plain JSON. */
+export interface GRPOCheckpoint {
+  format: 'hpa-kit/grpo-checkpoint';
+  version: 1;
+  /** Steps completed. */
+  step: number;
+  /** The resolved configuration (the estimator by name). */
+  config: Record<string, string | number>;
+  policy: WeightData[];
+  /** Frozen reference weights (null when beta = 0, which needs no reference). */
+  reference: WeightData[] | null;
+  adam: AdamState;
+  estimator: unknown;
+  rng: RngState;
+}
+
+/**
+ * Validates everything in a GRPO checkpoint that does not depend on the policy it is restored
+ * into: format and version, `step`, `config` (strings and finite numbers), the policy and
+ * reference weights (names, integer shapes, sizes, every value finite), the Adam state (one finite
+ * moment array per policy weight, of its size), the estimator state (no non-finite number) and
+ * the RNG state ({@link checkRngState}). A missing or mistyped field, or a NaN (saved by JSON as
+ * null), is an error naming the field, the variable and the index. Returns the checkpoint typed.
+ */
+export function checkGrpoCheckpoint(value: unknown, path = 'checkpoint'): GRPOCheckpoint {
+  const r = FieldReader.of(value, path);
+  const format = r.required('format');
+  if (format !== GRPO_CHECKPOINT_FORMAT) throw new Error(`${r.pathOf('format')} must be '${GRPO_CHECKPOINT_FORMAT}', got ${describeValue(format)}`);
+  r.integer('version', 1, 1);
+  r.integer('step', 0);
+  const config = r.object('config');
+  for (const key of Object.keys(config.value)) {
+    if (typeof config.value[key] !== 'string') config.number(key);
+  }
+  const policy = checkWeightData(null, r.required('policy'), r.pathOf('policy'));
+  const reference = r.required('reference');
+  if (reference !== null) {
+    checkWeightData(policy.map((w) => ({ name: w.name, shape: w.shape })), reference, r.pathOf('reference'));
+  }
+  checkAdamState(
+    r.required('adam'),
+    policy.map((w) => w.values.length),
+    r.pathOf('adam'),
+    policy.map((w) => w.name),
+  );
+  requireFiniteTree(r.required('estimator'), r.pathOf('estimator'));
+  checkRngState(r.required('rng'), r.pathOf('rng'));
+  return value as GRPOCheckpoint;
+}
+
+registerCheckpointFormat(GRPO_CHECKPOINT_FORMAT, (value) => {
+  checkGrpoCheckpoint(value);
+});
