@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,6 +232,57 @@ test('npm run data -- polis: the real manifest served from the shared copy downl
     assert.equal(total(requests), 51);
     for (const f of manifest.files) assert.ok(readFileSync(join(dir, f.path)).equals(readFileSync(join(shared, f.path))), f.path);
     assert.deepEqual(loadPolisConversation('15-per-hour-seattle', { dir }).report, loadPolisConversation('15-per-hour-seattle', { dir: shared }).report);
+  } finally {
+    await close(server);
+  }
+});
+
+/**
+ * A checkout without ../shared: a copy of the kit's sources in a temporary folder whose shipped
+ * manifest is the fixture's, so the data step and the loaders' third choice (the download) are
+ * exercised as `npm run reproduce` and a fresh clone would use them.
+ */
+test('data step in a checkout without ../shared: --if-missing warns and goes on offline, otherwise fails; after a download the loaders use the cache', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'hpa-checkout-'));
+  if (existsSync(join(root, '..', 'shared', 'data', 'polis_opendata'))) {
+    t.skip(`${join(root, '..', 'shared')} exists beside the temporary checkout`);
+    return;
+  }
+  const repo = join(__dirname, '..');
+  for (const item of ['src', 'scripts', 'data', 'package.json', 'tsconfig.json']) cpSync(join(repo, item), join(root, item), { recursive: true });
+  symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
+  const manifest = manifestOf(FIXTURE);
+  writeFileSync(join(root, 'data', 'polis-checksums.json'), JSON.stringify(manifest));
+  const env = { ...process.env };
+  delete env.HPA_POLIS_DIR;
+  delete env.HPA_DATA_DIR;
+  const dataStep = (base: string, ...flags: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+    execFile(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'data.ts'), 'polis', ...flags], { cwd: root, env: { ...env, HPA_POLIS_BASE_URL: base }, encoding: 'utf8' }, (err, stdout, stderr) => {
+      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+  const cache = join(root, '.cache', 'polis', COMMIT);
+
+  const offline = await serve({});
+  await close(offline.server);
+  const warned = await dataStep(offline.base, '--if-missing');
+  assert.equal(warned.code, 0, warned.stderr);
+  assert.ok(warned.stderr.includes(`WARNING: Polis data is missing and could not be downloaded: could not download ${offline.base}/${COMMIT}/mini/summary.csv (ECONNREFUSED)`), warned.stderr);
+  const failed = await dataStep(offline.base);
+  assert.equal(failed.code, 1);
+  assert.ok(failed.stderr.includes(`could not download ${offline.base}/${COMMIT}/mini/summary.csv (ECONNREFUSED)`), failed.stderr);
+  assert.equal(existsSync(cache), false);
+
+  const { server, base, requests } = await serve(FIXTURE);
+  try {
+    const fetched = await dataStep(base, '--if-missing');
+    assert.equal(fetched.code, 0, fetched.stderr);
+    assert.match(fetched.stdout, new RegExp(`Polis data in ${cache.replace(/[.]/g, '\\.')}: 3 downloaded, 0 already present`));
+    assert.equal(total(requests), 3);
+    const again = await dataStep(base, '--if-missing');
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout.trim(), `Polis data: ${cache} (already there; nothing downloaded)`, 'the loaders resolve to the complete download');
+    assert.equal(total(requests), 3);
   } finally {
     await close(server);
   }
