@@ -4,12 +4,24 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, tf } from '../src/backend';
 import {
+  AUTHORS_SCENARIO_METHODS,
   BANDIT_FEATURE_DIM,
   GroupRobustTrainer,
   LogLinearPolicy,
   ROBUST_METHODS,
   banditFeatureTensor,
+  banditFeatures,
+  banditLogLinearPolicy,
+  banditReward,
   banditRewardError,
+  banditRewardErrors,
+  banditRewardMetrics,
+  preferredActions,
+  runAuthorsScenario,
+  uniformTheta,
+  closedFormGrIpo,
+  ipoGroupLosses,
+  weightedIpoSolve,
   generateGroupLinearBandit,
   importanceGroupWeights,
   pairWeights,
@@ -23,6 +35,7 @@ import { GRULanguagePolicy } from '../src/lm/gruPolicy';
 import { WordVocabulary } from '../src/lm/vocabulary';
 import { SGD } from '../src/trainer/sgd';
 import type { MetricRecord } from '../src/frames';
+import { Rng } from '../src/random';
 
 before(async () => {
   await initBackend('cpu');
@@ -286,4 +299,126 @@ test('GR-DPO trains the GRU language policy on token sequences: the loss falls o
     /train: a response has \d+ tokens, more than the policy's maxLength \(5\)/,
   );
   policy.dispose();
+});
+
+/** Gaussian elimination with partial pivoting (the test's own solver, independent of the library's Cholesky). */
+function gaussSolve(A: number[][], b: number[]): number[] {
+  const n = b.length;
+  const M = A.map((row, i) => [...row, b[i]!]);
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(M[r]![col]!) > Math.abs(M[pivot]![col]!)) pivot = r;
+    [M[col], M[pivot]] = [M[pivot]!, M[col]!];
+    for (let r = col + 1; r < n; r++) {
+      const f = M[r]![col]! / M[col]![col]!;
+      for (let k = col; k <= n; k++) M[r]![k]! -= f * M[col]![k]!;
+    }
+  }
+  const z = new Array<number>(n).fill(0);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = M[r]![n]!;
+    for (let k = r + 1; k < n; k++) s -= M[r]![k]! * z[k]!;
+    z[r] = s / M[r]![r]!;
+  }
+  return z;
+}
+
+test('closed-form GR-IPO (Algorithm 2) matches a direct weighted least-squares solve built by hand', () => {
+  // A one-dimensional case by hand: x = (1, 2) in group 0, (3) in group 1, beta = 0.5 (c = 1).
+  // alpha = (0.5, 0.5) gives w = (0.25, 0.25, 0.5): delta = c sum w x / sum w x^2 = (0.25 + 0.5 + 1.5) / (0.25 + 1 + 4.5).
+  assert.ok(Math.abs(weightedIpoSolve([[1], [2], [3]], [0, 0, 1], [0.5, 0.5], 0.5)[0]! - 2.25 / 5.75) < 1e-15);
+
+  const bandit = generateGroupLinearBandit({ seed: 4, split: 'uneven', val_pairs_per_group: 5, feature_map: 'swapped' });
+  const train = bandit.train;
+  const features = (s: readonly number[], a: number, g: number) => banditFeatures(s, a, A, 'swapped', g);
+  const beta = 0.8;
+  const etaAlpha = 0.5;
+  const thetaInit = [0.3, 0.2, 0.5, 0.1];
+  const out = closedFormGrIpo(train, features, { beta, eta_alpha: etaAlpha, iterations: 1, theta_init: thetaInit });
+  // By hand: the group losses at theta_init, the alpha step, then the normal equations of the weighted squares.
+  const x = train.states.map((s, i) => {
+    const w = features(s, train.chosen[i]!, train.groups[i]!);
+    const l = features(s, train.rejected[i]!, train.groups[i]!);
+    return w.map((v, k) => v - l[k]!);
+  });
+  const c = 1 / (2 * beta);
+  const N = [60, 240];
+  const loss0 = [0, 1].map((g) => x.reduce((s, xi, i) => (train.groups[i] === g ? s + (xi.reduce((h, v, k) => h + v * thetaInit[k]!, 0) - c) ** 2 : s), 0) / N[g]!);
+  const e = loss0.map((l) => 0.5 * Math.exp(etaAlpha * l));
+  const alpha = e.map((v) => v / (e[0]! + e[1]!));
+  out.alpha.forEach((a, g) => assert.ok(Math.abs(a - alpha[g]!) < 1e-12, `alpha[${g}] ${a} vs ${alpha[g]}`));
+  const XtWX = [0, 1, 2, 3].map((j) => [0, 1, 2, 3].map((k) => x.reduce((s, xi, i) => s + (alpha[train.groups[i]!]! / N[train.groups[i]!]!) * xi[j]! * xi[k]!, 0)));
+  const XtWc = [0, 1, 2, 3].map((j) => x.reduce((s, xi, i) => s + (alpha[train.groups[i]!]! / N[train.groups[i]!]!) * c * xi[j]!, 0));
+  const want = gaussSolve(XtWX, XtWc);
+  out.theta.forEach((t, k) => assert.ok(Math.abs(t - want[k]!) < 1e-9 * Math.max(1, Math.abs(want[k]!)), `theta[${k}] ${t} vs ${want[k]}`));
+  // Optimality: the gradient of sum_g alpha_g L_g vanishes at the solution.
+  const grad = [0, 1, 2, 3].map((j) => x.reduce((s, xi, i) => s + (alpha[train.groups[i]!]! / N[train.groups[i]!]!) * 2 * (xi.reduce((h, v, k) => h + v * out.theta[k]!, 0) - c) * xi[j]!, 0));
+  grad.forEach((gj) => assert.ok(Math.abs(gj) < 1e-10, `gradient ${gj}`));
+
+  // More iterations: alpha moves towards the worse group and the worst-group loss does not exceed the unweighted (IPO) solution's.
+  const many = closedFormGrIpo(train, features, { beta, eta_alpha: etaAlpha, iterations: 200, log_every: 50 });
+  assert.deepEqual([...new Set(many.records.map((r) => r.step))], [0, 50, 100, 150, 200]);
+  const ipo = weightedIpoSolve(x, train.groups, [60 / 300, 240 / 300], beta); // w_i = 1/N: plain IPO
+  const worstIpo = Math.max(...ipoGroupLosses(x, train.groups, 2, ipo, beta));
+  const worstGr = many.records.filter((r) => r.metric === 'worst_group_train_loss' && r.step === 200)[0]!.value;
+  assert.ok(worstGr < worstIpo, `GR-IPO worst-group loss ${worstGr} vs IPO ${worstIpo}`);
+  assert.throws(() => weightedIpoSolve([[1, 2], [2, 4]], [0, 1], [0.5, 0.5], 1), /normal equations are singular .* pass a ridge > 0/);
+});
+
+test('initial theta from U(0, param_limit): seeded, in range, and the draw of the kit Rng', () => {
+  const theta = uniformTheta(4, { param_limit: 2.5, seed: 9 });
+  const rng = new Rng(9);
+  theta.forEach((t) => assert.equal(t, rng.uniform() * 2.5));
+  assert.ok(theta.every((t) => t >= 0 && t < 2.5));
+  assert.notDeepEqual(theta, uniformTheta(4, { param_limit: 2.5, seed: 10 }));
+  const policy = new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_actions: A, feature_dim: 4, state_dim: 2, theta_init: { param_limit: 2.5, seed: 9 } });
+  assert.deepEqual(policy.thetaValues(), theta.map(Math.fround));
+  policy.dispose();
+  assert.throws(() => uniformTheta(4, { param_limit: 0, seed: 1 }), /param_limit must be a finite number > 0, got 0/);
+});
+
+test('relative reward error: the absolute error over the mean optimal reward, by hand; swapped policies are asked as each group', () => {
+  const bandit = generateGroupLinearBandit({ seed: 6, val_pairs_per_group: 20, feature_map: 'swapped' });
+  // Under swapped, theta_2 fits group 2 exactly (its features are reversed), and theta_1 fits group 1.
+  for (const g of [0, 1]) {
+    const policy = banditLogLinearPolicy(bandit, [...bandit.true_thetas[g]!]);
+    const err = banditRewardErrors(policy, bandit.val.states, bandit.true_thetas, A, bandit.train.group_names, 'swapped');
+    assert.ok(Math.abs(err.absolute[g]!) < 1e-12 && Math.abs(err.relative[g]!) < 1e-12, `group ${g} fitted`);
+    assert.ok(err.absolute[1 - g]! > 0.05, `other group ${err.absolute[1 - g]}`);
+    // By hand for the other group: sum_s (r* - r(a_pi)) / sum_s |r*|.
+    const h = 1 - g;
+    const picked = preferredActions(policy, bandit.val.states, A, bandit.train.group_names[h]);
+    let gap = 0;
+    let opt = 0;
+    bandit.val.states.forEach((s, i) => {
+      const r = (a: number) => banditReward(s, a, bandit.true_thetas[h]!, A, 'swapped', h);
+      const best = Math.max(...Array.from({ length: A }, (_, a) => r(a)));
+      gap += best - r(picked[i]!);
+      opt += Math.abs(best);
+    });
+    assert.ok(Math.abs(err.relative[h]! - gap / opt) < 1e-12);
+    assert.ok(Math.abs(err.absolute[h]! - gap / bandit.val.states.length) < 1e-12);
+    const metrics = banditRewardMetrics(bandit)(policy);
+    assert.deepEqual(metrics.map((m) => `${m.group}/${m.metric}`), [
+      'group_1/reward_error', 'group_2/reward_error', 'all/max_reward_error',
+      'group_1/relative_reward_error', 'group_2/relative_reward_error', 'all/max_relative_reward_error',
+    ]);
+    policy.dispose();
+  }
+});
+
+test("authors' scenario (i): full batch on the 60/240 swapped bandit, every method's records at the logged steps, closed form included", () => {
+  for (const method of ['is_dpo', 'gr_ipo_closed_form'] as const) {
+    const records = runAuthorsScenario(method, 1, { steps: 4, log_every: 2 });
+    assert.deepEqual([...new Set(records.map((r) => r.step))], [0, 2, 4], method);
+    for (const metric of ['worst_group_val_loss', 'max_reward_error', 'max_relative_reward_error']) {
+      assert.equal(records.filter((r) => r.metric === metric && r.group === 'all').length, 3, `${method} ${metric}`);
+    }
+    if (method === 'is_dpo') {
+      assert.deepEqual(records.filter((r) => r.metric === 'batch_pairs' && r.step === 0).map((r) => r.value), [60, 240]);
+      assert.ok(records.filter((r) => r.metric === 'alpha').every((r) => r.value === 0.5));
+    }
+  }
+  assert.deepEqual([...AUTHORS_SCENARIO_METHODS], ['dpo', 'is_dpo', 'gr_dpo', 'ipo', 'is_ipo', 'gr_ipo', 'gr_ipo_closed_form']);
+  assert.throws(() => runAuthorsScenario('xpo' as 'dpo', 0), /unknown method 'xpo'/);
 });

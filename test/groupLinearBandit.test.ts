@@ -115,3 +115,44 @@ test('bad options are named', () => {
   assert.throws(() => generateGroupLinearBandit({ seed: 1, preference: 'random' as never }), /preference must be/);
   assert.throws(() => generateGroupLinearBandit({ seed: 1, true_thetas: [[1, 2, 3]] }), /true_thetas\[0\] must be 4 finite numbers/);
 });
+
+test('feature maps: swapped reverses and flipped negates the features of every group but the first', async () => {
+  await initBackend('cpu');
+  const s = [0.3, 0.8];
+  const base = banditFeatures(s, 5, 8);
+  assert.deepEqual(banditFeatures(s, 5, 8, 'swapped', 0), base);
+  assert.deepEqual(banditFeatures(s, 5, 8, 'swapped', 1), [base[3], base[2], base[1], base[0]]);
+  assert.deepEqual(banditFeatures(s, 5, 8, 'flipped', 1), base.map((x) => -x));
+  assert.deepEqual(banditFeatures(s, 5, 8, 'same', 1), base);
+  // r_2 under swapped with theta_2 = (3,1,3,1): 3 f3 + f2 + 3 f1 + f0, i.e. theta_1 . phi.
+  close(banditReward(s, 5, BANDIT_TRUE_THETAS[1]!, 8, 'swapped', 1), banditReward(s, 5, BANDIT_TRUE_THETAS[0]!, 8));
+  assert.throws(() => banditFeatures(s, 5, 8, 'rotated' as 'same', 1), /feature_map must be one of same, swapped, flipped, got 'rotated'/);
+  const states = [
+    [0.1, 0.9],
+    [0.5, 0.25],
+    [0.7, 0.4],
+  ];
+  const groups = [1, 0, 1];
+  for (const map of ['swapped', 'flipped'] as const) {
+    const phi = tf.tidy(() => banditFeatureTensor(tf.tensor2d(states), 8, map, groups).arraySync());
+    states.forEach((st, i) => {
+      for (let a = 0; a < 8; a++) banditFeatures(st, a, 8, map, groups[i]).forEach((v, k) => close(phi[i]![a]![k]!, v, 1e-6));
+    });
+    assert.throws(() => tf.tidy(() => banditFeatureTensor(tf.tensor2d(states), 8, map)), /feature map '.*' needs the group index of each of the 3 states, got none/);
+  }
+});
+
+test('swapped data: the same states and action pairs as same, each pair labelled by its group under its own map', () => {
+  const same = generateGroupLinearBandit({ seed: 3, split: 'uneven', val_pairs_per_group: 10 });
+  const swapped = generateGroupLinearBandit({ seed: 3, split: 'uneven', val_pairs_per_group: 10, feature_map: 'swapped' });
+  assert.equal(swapped.feature_map, 'swapped');
+  assert.deepEqual(swapped.train.states, same.train.states);
+  swapped.train.states.forEach((s, i) => {
+    const g = swapped.train.groups[i]!;
+    const r = (a: number) => banditReward(s, a, swapped.true_thetas[g]!, 8, 'swapped', g);
+    assert.ok(r(swapped.train.chosen[i]!) >= r(swapped.train.rejected[i]!), `pair ${i}`);
+  });
+  // Under swapped both groups' rewards equal theta_1 . phi, so no pair's label disagrees with group 1's ranking.
+  const disagree = same.train.states.filter((_, i) => same.train.groups[i] === 1 && same.train.chosen[i] !== swapped.train.chosen[i]).length;
+  assert.ok(disagree > 0, 'group 2 labels change from same to swapped');
+});

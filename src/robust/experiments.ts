@@ -8,6 +8,7 @@ import { bySize } from '../runtime';
 import {
   BANDIT_FEATURE_DIM,
   BANDIT_STATE_DIM,
+  banditFeatures,
   banditFeatureTensor,
   generateGroupLinearBandit,
   type GroupLinearBandit,
@@ -16,7 +17,8 @@ import {
 import type { GroupRobustConfig } from './config';
 import type { GroupWeighting } from './groupWeights';
 import type { PreferenceLossType } from './losses';
-import { LogLinearPolicy, type LogLinearPolicyOptions } from './policy';
+import { closedFormGrIpo, ipoGroupLosses, pairFeatureDifferences } from './closedForm';
+import { LogLinearPolicy, type LogLinearPolicyOptions, uniformTheta } from './policy';
 import { banditRewardErrors } from './rewardError';
 import { type ExtraMetrics, trainGroupRobust } from './trainer';
 
@@ -178,4 +180,88 @@ export function runGroupRobustComparison(options: GroupRobustComparisonOptions):
     };
   });
   return { records, frame: recordsToFrame(records), summary, summaryFrame: recordsToFrame(summary as unknown as Record<string, unknown>[]) };
+}
+
+/**
+ * Scenario (i) of the authors' bandit setting, as the issue states it: 2 groups, 8 actions, state
+ * dimension 2, 300 training pairs split by weights [0.2, 0.8] (60/240), the `swapped` feature map,
+ * beta 1, SGD with learning rate 0.9, eta_alpha 0.5, full batch (the `authors_code` variant), the
+ * authors' normalised importance weights, 2000 steps, 20 seeds. Not given there and chosen by the kit:
+ * the initial theta's range (U(0, 1)), the uniform reference, 200 validation pairs per group.
+ */
+export const AUTHORS_SCENARIO_I = {
+  group_counts: [60, 240],
+  feature_map: 'swapped',
+  beta: 1,
+  learning_rate: 0.9,
+  eta_alpha: 0.5,
+  variant: 'authors_code',
+  optimizer: 'sgd',
+  importance_weights: 'normalized',
+  theta_param_limit: 1,
+  steps: 2000,
+  seeds: 20,
+} as const;
+
+/** The methods of {@link runAuthorsScenario}: the six gradient methods and GR-IPO by closed-form regression. */
+export const AUTHORS_SCENARIO_METHODS = [...(Object.keys(ROBUST_METHODS) as RobustMethod[]), 'gr_ipo_closed_form'] as const;
+/** One of {@link AUTHORS_SCENARIO_METHODS}. */
+export type AuthorsScenarioMethod = (typeof AUTHORS_SCENARIO_METHODS)[number];
+
+/**
+ * One run of scenario (i) ({@link AUTHORS_SCENARIO_I}): the method's records at every `log_every`-th
+ * step and the last (per group `train_loss`, `val_loss`, accuracies, `alpha`, reward errors absolute
+ * and relative; on `all` the worst-group losses and the largest reward errors). `gr_ipo_closed_form`
+ * runs Algorithm 2 ({@link closedFormGrIpo}) for `steps` iterations from the same initial theta.
+ */
+export function runAuthorsScenario(method: AuthorsScenarioMethod, seed: number, options: { steps?: number; log_every?: number } = {}): MetricRecord[] {
+  const s = AUTHORS_SCENARIO_I;
+  const steps = options.steps ?? s.steps;
+  const logEvery = options.log_every ?? 100;
+  if (!(AUTHORS_SCENARIO_METHODS as readonly string[]).includes(method)) throw new Error(`unknown method '${method}'; use one of ${AUTHORS_SCENARIO_METHODS.join(', ')}`);
+  const data: Omit<GroupLinearBanditOptions, 'seed' | 'split'> = { group_counts: [...s.group_counts], feature_map: s.feature_map };
+  if (method !== 'gr_ipo_closed_form') {
+    const out = runGroupRobustComparison({
+      split: 'uneven',
+      methods: [method],
+      seeds: [seed],
+      steps,
+      data,
+      theta_param_limit: s.theta_param_limit,
+      beta: s.beta,
+      learning_rate: s.learning_rate,
+      eta_alpha: s.eta_alpha,
+      variant: s.variant,
+      optimizer: s.optimizer,
+      importance_weights: s.importance_weights,
+      log_every: logEvery,
+    });
+    return out.records.map(({ step, group, metric, value }) => ({ step, group, metric, value }));
+  }
+  const bandit = generateGroupLinearBandit({ ...data, seed });
+  const features = (state: readonly number[], action: number, group: number) => banditFeatures(state, action, bandit.num_actions, bandit.feature_map, group);
+  const valDifferences = pairFeatureDifferences(bandit.val, features);
+  const names = bandit.train.group_names;
+  const policy = banditLogLinearPolicy(bandit);
+  const rewardMetrics = banditRewardMetrics(bandit);
+  try {
+    return closedFormGrIpo(bandit.train, features, {
+      beta: s.beta,
+      eta_alpha: s.eta_alpha,
+      iterations: steps,
+      theta_init: uniformTheta(BANDIT_FEATURE_DIM, { param_limit: s.theta_param_limit, seed }),
+      log_every: logEvery,
+      extra_metrics: (theta) => {
+        const val = ipoGroupLosses(valDifferences, bandit.val.groups, names.length, theta, s.beta);
+        policy.setWeights([{ name: 'theta', shape: [BANDIT_FEATURE_DIM], values: theta }]);
+        return [
+          ...val.map((value, g) => ({ group: names[g]!, metric: 'val_loss', value })),
+          { group: ALL_GROUPS, metric: 'worst_group_val_loss', value: Math.max(...val) },
+          ...rewardMetrics(policy),
+        ];
+      },
+    }).records;
+  } finally {
+    policy.dispose();
+  }
 }

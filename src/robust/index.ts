@@ -11,5 +11,6 @@ export * from './groupWeights';
 export * from './pairs';
 export * from './rewardError';
 export * from './trainer';
+export * from './closedForm';
 export * from './experiments';
 export * from '../data/groupLinearBandit';

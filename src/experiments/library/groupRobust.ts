@@ -3,7 +3,7 @@
  * splits, DPO/IS-DPO/GR-DPO and IPO/IS-IPO/GR-IPO) and GR-DPO against DPO on Polis statement pairs.
  */
 import { bySize } from '../../runtime';
-import { runGroupRobustComparison, ROBUST_METHODS, type RobustMethod } from '../../robust';
+import { AUTHORS_SCENARIO_I, AUTHORS_SCENARIO_METHODS, runAuthorsScenario, runGroupRobustComparison, ROBUST_METHODS, type AuthorsScenarioMethod, type RobustMethod } from '../../robust';
 import { runPolisGroupRobust } from '../../studies/polisPairwise';
 import type { MetricRecord } from '../../frames';
 import { defineExperiment } from '../define';
@@ -50,5 +50,21 @@ export const polisGroupRobust = registerExperiment(
     sweep: { name: 'conversation', values: bySize(['15-per-hour-seattle'], [...POLIS_ROBUST_CONVERSATIONS]) },
     config: () => ({ steps: bySize(60, 1000) }),
     run: (cell) => runPolisGroupRobust(cell.method as RobustMethod, cell.seed, { conversation: String(cell.sweepValue), steps: cell.config.steps }),
+  }),
+);
+
+/**
+ * The authors' scenario (i) (see AUTHORS_SCENARIO_I in src/robust/experiments.ts): uneven 60/240 split,
+ * swapped features, full-batch SGD at learning rate 0.9, eta_alpha 0.5, normalised importance weights,
+ * theta_0 ~ U(0, 1), 2000 steps, 20 seeds; the six gradient methods and GR-IPO by closed-form regression.
+ */
+export const groupRobustAuthors = registerExperiment(
+  defineExperiment({
+    name: 'group-robust-authors',
+    version: 1,
+    methods: [...AUTHORS_SCENARIO_METHODS],
+    seeds: { smoke: [0, 1], full: Array.from({ length: AUTHORS_SCENARIO_I.seeds }, (_, i) => i) },
+    config: () => ({ steps: bySize(100, AUTHORS_SCENARIO_I.steps), log_every: bySize(25, 100) }),
+    run: (cell) => runAuthorsScenario(cell.method as AuthorsScenarioMethod, cell.seed, { steps: cell.config.steps, log_every: cell.config.log_every }),
   }),
 );
