@@ -330,7 +330,7 @@ const CASES: FaultCase[] = [
       policy.dispose();
       return message;
     },
-    expected: [/GRPOTrainer step 0: the weighted reward of sample 0 .* is 2e\+150; rewards must have magnitude at most 1e\+150/],
+    expected: [/GRPOTrainer step 0: the weighted reward is 2e\+150 for sample 0 \(prompt '\w+#0', group '(maj|min)', response \[\d\]\) in generation group 0; rewards must have magnitude at most 1e\+150/],
   },
   {
     name: 'the estimators refuse rewards beyond MAX_REWARD_MAGNITUDE (grpo in its moment pass, pgrpo in its check), naming the index',

@@ -15,7 +15,7 @@ export interface GenerationStats extends GroupMoments {
 
 /**
  * Reward moments of each generation group, with the rewards checked on the way: a NaN or infinite
- * reward makes its group's mean non-finite, and one beyond `MAX_REWARD_MAGNITUDE` its group's
+ * reward makes its group's mean non-finite, and one beyond `MAX_REWARD_MAGNITUDE` the batch's
  * `largest`; only then are the rewards scanned for {@link checkRewards}'s error naming the index,
  * so a clean batch costs no extra pass.
  */
@@ -23,8 +23,9 @@ export function generationStats(estimator: string, input: AdvantageInput): Gener
   const { groupOf, ids } = denseGenerationGroups(input.generationGroups);
   const moments = groupMoments(input.rewards, groupOf, ids.length);
   const { mean } = moments;
+  if (moments.largest > MAX_REWARD_MAGNITUDE) checkRewards(estimator, input.rewards);
   for (let g = 0; g < mean.length; g++) {
-    if (mean[g]! - mean[g]! !== 0 || moments.largest[g]! > MAX_REWARD_MAGNITUDE) {
+    if (mean[g]! - mean[g]! !== 0) {
       checkRewards(estimator, input.rewards);
       break;
     }

@@ -65,10 +65,10 @@ export interface GroupMoments {
   /** 1 where all of the group's values are equal (to {@link ZERO_SPREAD_ULPS}); its m2 is then 0. */
   zeroSpread: Uint8Array;
   /**
-   * Largest magnitude among the group's values (from the extremes the first pass tracks anyway),
-   * for a range check at no extra pass; NaN values are not seen here (they make the mean NaN).
+   * Largest magnitude among all values (from the extremes the first pass tracks anyway), for a
+   * range check at no extra pass; NaN values are not seen here (they make their group's mean NaN).
    */
-  largest: Float64Array;
+  largest: number;
 }
 
 /**
@@ -107,11 +107,12 @@ function scatteredGroupMoments(values: Float64Array, groupOf: Int32Array, numGro
     max[g] = run[2]!;
   }
   const zeroSpread = new Uint8Array(numGroups);
-  const largest = new Float64Array(numGroups);
+  let largest = 0;
   for (let g = 0; g < numGroups; g++) {
     if (count[g]! > 0) mean[g]! += shifted[g]! / count[g]!;
     if (spreadIsZero(min[g]!, max[g]!)) zeroSpread[g] = 1;
-    largest[g] = Math.max(-min[g]!, max[g]!, 0);
+    if (-min[g]! > largest) largest = -min[g]!;
+    if (max[g]! > largest) largest = max[g]!;
   }
   const m2 = new Float64Array(numGroups);
   for (let i = 0; i < n; ) {
@@ -142,7 +143,7 @@ function contiguousGroupMoments(values: Float64Array, groupOf: Int32Array, numGr
   const mean = new Float64Array(numGroups);
   const m2 = new Float64Array(numGroups);
   const zeroSpread = new Uint8Array(numGroups);
-  const largest = new Float64Array(numGroups);
+  let largest = 0;
   const run = new Float64Array(3);
   let runs = 0;
   for (let i = 0; i < n; ) {
@@ -158,7 +159,8 @@ function contiguousGroupMoments(values: Float64Array, groupOf: Int32Array, numGr
     const mu = ref + run[0]! / (i - start);
     count[g] = i - start;
     mean[g] = mu;
-    largest[g] = Math.max(-run[1]!, run[2]!, 0);
+    if (-run[1]! > largest) largest = -run[1]!;
+    if (run[2]! > largest) largest = run[2]!;
     if (spreadIsZero(run[1]!, run[2]!)) {
       zeroSpread[g] = 1;
       continue;

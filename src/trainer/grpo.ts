@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataFrame } from 'danfojs-node';
 import { createEstimator, type PgrpoOptions } from '../advantages';
-import { rewardProblem } from '../advantages/input';
+import { MAX_REWARD_MAGNITUDE, rewardProblem } from '../advantages/input';
 import type { AdvantageEstimator } from '../advantages/types';
 import { describeValue } from '../checkpoint/fields';
 import type { SavedCheckpoint } from '../checkpoint/files';
@@ -18,6 +18,7 @@ import { clipByGlobalNorm } from './clip';
 import { advantageName, resolveConfig, RESUME_CHECKED_KEYS, type GRPOConfig, type ResolvedGRPOConfig } from './config';
 import { grpoLoss } from './loss';
 import { stepMetrics, TOKEN_STATS, type StepSamples } from './metrics';
+import { trainProgress, type TrainProgressOption } from './progress';
 import type { Prompt, Response, Task } from './task';
 
 export type { GRPOCheckpoint } from './checkpoint';
@@ -31,6 +32,11 @@ export interface TrainOptions {
    * pass false and take the records from `onStep`: memory then stays flat however many steps run.
    */
   keepHistory?: boolean;
+  /**
+   * Progress bar with steps/s, time left and recent reward per group (see ./progress): default on in
+   * a notebook or on a terminal, off elsewhere; `false` turns it off, `true` or options turn it on.
+   */
+  progress?: TrainProgressOption;
 }
 
 /** The checkpoint's record of a configuration: every checked key, and the estimator by name. */
@@ -211,11 +217,14 @@ export class GRPOTrainer {
     if (!Number.isInteger(steps) || steps < 0) throw new Error(`steps must be a non-negative integer, got ${steps}`);
     const keep = options.keepHistory ?? true;
     const out: MetricRecord[] = [];
+    const progress = trainProgress(steps, options.progress);
     for (let s = 0; s < steps; s++) {
       const records = this.runStep(keep);
+      progress?.step(records);
       options.onStep?.(records, this.completed - 1);
       if (keep) for (const r of records) out.push(r);
     }
+    progress?.finish();
     return out;
   }
 
@@ -352,19 +361,14 @@ export class GRPOTrainer {
       const response: number[] = [];
       for (let t = 0; t < T; t++) if (mask[i * T + t]! > 0) response.push(tokens[i * T + t]!);
       let total = 0;
-      const where = () => `sample ${i} (prompt '${prompt.id}', group '${prompt.group}', response [${response.join(', ')}]) in generation group ${p}`;
       fns.forEach((f, j) => {
         const r: unknown = f.fn(response as Response, prompt);
-        if (typeof r !== 'number') {
-          throw new Error(`reward function '${f.name}' returned ${describeValue(r)} for ${where()}; rewards must be finite numbers`);
-        }
-        const problem = rewardProblem(r);
-        if (problem !== null) throw new Error(`reward function '${f.name}' returned ${r} for ${where()}; ${problem}`);
+        // One comparison accepts every good reward (NaN fails it too); the message is built only on failure.
+        if (typeof r !== 'number' || !(Math.abs(r) <= MAX_REWARD_MAGNITUDE)) throw badReward(`reward function '${f.name}' returned`, r, i, prompt, response, p);
         parts[j]!.values[i] = r;
         total += f.weight * r;
       });
-      const problem = rewardProblem(total);
-      if (problem !== null) throw new Error(`the weighted reward of ${where()} is ${total}; ${problem}`);
+      if (!(Math.abs(total) <= MAX_REWARD_MAGNITUDE)) throw badReward('the weighted reward is', total, i, prompt, response, p);
       rewards[i] = total;
     }
     return { rewards, parts, generationGroups, groupOf, preferenceGroups };
@@ -382,6 +386,13 @@ function sampleMajorStats(packed: Float32Array, N: number): Float32Array {
   }
   out.set(packed.subarray(N * TOKEN_STATS), N * TOKEN_STATS);
   return out;
+}
+
+/** The error for a reward that is not a number, not finite, or beyond {@link MAX_REWARD_MAGNITUDE}, naming the sample and its groups. */
+function badReward(what: string, value: unknown, i: number, prompt: Prompt, response: readonly number[], generationGroup: number): Error {
+  const where = `sample ${i} (prompt '${prompt.id}', group '${prompt.group}', response [${response.join(', ')}]) in generation group ${generationGroup}`;
+  if (typeof value !== 'number') return new Error(`${what} ${describeValue(value)} for ${where}; rewards must be finite numbers`);
+  return new Error(`${what} ${value} for ${where}; ${rewardProblem(value) ?? 'rewards must be finite numbers'}`);
 }
 
 /** Largest magnitude a float32 holds; advantages beyond it become ±Infinity on the device. */
