@@ -1,6 +1,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '../src/backend';
 import {
@@ -36,6 +37,7 @@ import { WordVocabulary } from '../src/lm/vocabulary';
 import { SGD } from '../src/trainer/sgd';
 import type { MetricRecord } from '../src/frames';
 import { Rng } from '../src/random';
+import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint';
 
 before(async () => {
   await initBackend('cpu');
@@ -171,8 +173,11 @@ test('resume is bit-identical to an uninterrupted run (GR-DPO paper variant with
     head.dispose();
     first.dispose();
 
+    // Through a file, as a user would: saveCheckpoint validates the group-robust format, loadCheckpoint reads it back.
+    const file = join(mkdtempSync(join(tmpdir(), 'gr-ckpt-')), 'run.json');
+    saveCheckpoint(file, saved);
     const fresh = make();
-    const resumed = GroupRobustTrainer.resume(saved, fresh, bandit.train, config, { val: bandit.val });
+    const resumed = GroupRobustTrainer.resume(loadCheckpoint(file) as unknown as typeof saved, fresh, bandit.train, config, { val: bandit.val });
     assert.equal(resumed.stepCount, 7);
     resumed.train(5);
     assert.deepEqual(resumed.metrics(), wantTail);
@@ -200,14 +205,15 @@ test('a bad checkpoint is rejected before anything is restored, naming the field
     return c as typeof good;
   };
   const cases: [ReturnType<typeof bad>, RegExp][] = [
-    [bad((c) => (c.policy[0].values[2] = null)), /policy\[0\]\.values\[2\] must be a finite number, got null/],
-    [bad((c) => (c.optimizer.state.v[0][1] = 'x')), /optimizer\.state\.v\[0\]\[1\] must be a finite number, got x/],
-    [bad((c) => delete c.rng), /rng must be four unsigned 32-bit integers, got undefined/],
-    [bad((c) => (c.alpha = [0.5, 0.6])), /alpha must be weights summing to 1/],
-    [bad((c) => (c.step = -1)), /step must be a non-negative integer, got -1/],
+    [bad((c) => (c.policy[0].values[2] = null)), /checkpoint\.policy: weight 0 \('theta'\) values\[2\] is null: JSON writes NaN/],
+    [bad((c) => (c.optimizer.state.v[0][1] = 'x')), /checkpoint\.optimizer\.state\.v.*\[1\] must be a finite number, got a string \("x"\)/],
+    [bad((c) => delete c.rng), /checkpoint\.rng is missing/],
+    [bad((c) => (c.alpha = [0.5, 0.6])), /checkpoint\.alpha must sum to 1, got a sum of 1\.1/],
+    [bad((c) => (c.alpha = [1])), /checkpoint\.alpha has 1 weights, expected one per group \(2\)/],
+    [bad((c) => (c.step = -1)), /checkpoint\.step must be/],
     [bad((c) => (c.config.learning_rate = 0.5)), /GroupRobustConfig.learning_rate is 0.05 but the checkpoint was trained with 0.5/],
-    [bad((c) => (c.reference[0].shape = [5])), /reference\[0\]\.shape must be \[4\], got \[5\]/],
-    [bad((c) => (c.format = 'other')), /format must be 'hpa-kit\/group-robust-checkpoint'/],
+    [bad((c) => (c.reference[0].shape = [5])), /checkpoint\.reference: weight 0 \('theta'\) has shape \[5\], expected \[4\]/],
+    [bad((c) => (c.format = 'other')), /checkpoint\.format must be 'hpa-kit\/group-robust-checkpoint'/],
   ];
   for (const [checkpoint, message] of cases) {
     assert.throws(() => GroupRobustTrainer.resume(checkpoint, target, bandit.train, config), message);

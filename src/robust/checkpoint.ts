@@ -1,12 +1,19 @@
 /**
- * The group-robust trainer's checkpoint format and its validation. A checkpoint is validated in full
- * (every field present, every number finite, shapes matching the policy) before anything is restored,
- * so a bad checkpoint leaves the policy untouched and names the offending field.
+ * The group-robust trainer's checkpoint format and its validation, on the kit's checkpoint plumbing
+ * (src/checkpoint: {@link FieldReader}, the weight, Adam and Rng checks). A checkpoint is validated in
+ * full (every field present, every number finite, shapes matching the policy, the configuration equal)
+ * before anything is restored, so a bad checkpoint leaves the policy untouched and names the field.
  */
-import type { AdamState } from '../trainer/adam';
-import type { SGDState } from '../trainer/sgd';
+import { FieldReader, describeValue } from '../checkpoint/fields';
+import { registerCheckpointFormat } from '../checkpoint/files';
 import type { WeightData } from '../policy/types';
-import type { RngState } from '../random';
+import { checkWeightData } from '../policy/weights';
+import { checkRngState, type RngState } from '../random';
+import { checkAdamState, type AdamState } from '../trainer/adam';
+import type { SGDState } from '../trainer/sgd';
+
+/** Format tag of {@link GroupRobustCheckpoint}. */
+export const GROUP_ROBUST_CHECKPOINT_FORMAT = 'hpa-kit/group-robust-checkpoint';
 
 /** Everything needed to continue a group-robust run exactly; plain JSON. */
 export interface GroupRobustCheckpoint {
@@ -20,86 +27,75 @@ export interface GroupRobustCheckpoint {
   /** Frozen reference weights (null with `reference: 'uniform'`). */
   reference: WeightData[] | null;
   optimizer: { name: 'sgd'; state: SGDState } | { name: 'adam'; state: AdamState };
-  /** Group weights alpha, one per group. */
+  /** Group weights alpha, one per group, positive, summing to 1. */
   alpha: number[];
   rng: RngState;
 }
 
-function fail(field: string, rule: string, value: unknown): never {
-  const shown = typeof value === 'object' ? (value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object') : String(value);
-  throw new Error(`group-robust checkpoint: ${field} must be ${rule}, got ${shown}`);
-}
-
-function finiteArray(value: unknown, field: string, length?: number): number[] {
-  if (!Array.isArray(value)) fail(field, 'an array of finite numbers', value);
-  if (length !== undefined && value.length !== length) fail(field, `${length} numbers`, `${value.length} numbers`);
-  value.forEach((x, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x)) fail(`${field}[${i}]`, 'a finite number', x);
+/**
+ * Validates everything in a group-robust checkpoint that does not depend on the policy it is
+ * restored into: format and version, `step`, `config` (strings, booleans, finite numbers), policy and
+ * reference weights (names, shapes, sizes, finite values), the optimiser state (SGD's step, or
+ * Adam's finite moments of the policy weights' sizes), alpha (positive, finite, summing to 1) and
+ * the Rng state. Errors name the field's path. Returns the checkpoint typed.
+ */
+export function checkGroupRobustCheckpoint(value: unknown, path = 'checkpoint'): GroupRobustCheckpoint {
+  const r = FieldReader.of(value, path);
+  const format = r.required('format');
+  if (format !== GROUP_ROBUST_CHECKPOINT_FORMAT) throw new Error(`${r.pathOf('format')} must be '${GROUP_ROBUST_CHECKPOINT_FORMAT}', got ${describeValue(format)}`);
+  r.integer('version', 1, 1);
+  r.integer('step', 0);
+  const config = r.object('config');
+  for (const key of Object.keys(config.value)) {
+    const v = config.value[key];
+    if (typeof v !== 'string' && typeof v !== 'boolean') config.number(key);
+  }
+  const policy = checkWeightData(null, r.required('policy'), r.pathOf('policy'));
+  const reference = r.required('reference');
+  if (reference !== null) checkWeightData(policy.map((w) => ({ name: w.name, shape: w.shape })), reference, r.pathOf('reference'));
+  const optimizer = r.object('optimizer');
+  const name = optimizer.string('name', ['sgd', 'adam']);
+  if (name === 'adam') {
+    checkAdamState(optimizer.required('state'), policy.map((w) => w.values.length), optimizer.pathOf('state'), policy.map((w) => w.name));
+  } else {
+    optimizer.object('state').integer('step', 0);
+  }
+  const alpha = r.numbers('alpha');
+  if (alpha.length === 0) throw new Error(`${r.pathOf('alpha')} must hold one weight per group, got none`);
+  alpha.forEach((a, g) => {
+    if (!(a > 0)) throw new Error(`${r.pathOf('alpha')}[${g}] must be positive, got ${a}`);
   });
-  return value as number[];
+  const total = alpha.reduce((s, a) => s + a, 0);
+  if (Math.abs(total - 1) > 1e-9) throw new Error(`${r.pathOf('alpha')} must sum to 1, got a sum of ${total}`);
+  checkRngState(r.required('rng'), r.pathOf('rng'));
+  return value as GroupRobustCheckpoint;
 }
 
-function nonNegativeInt(value: unknown, field: string): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(field, 'a non-negative integer', value);
-}
-
-/** Checks weight arrays against the expected names and shapes (from the live policy). */
-function checkWeights(value: unknown, field: string, expected: readonly WeightData[]): void {
-  if (!Array.isArray(value)) fail(field, 'an array of weight arrays', value);
-  if (value.length !== expected.length) fail(field, `${expected.length} weight arrays`, `${value.length}`);
-  value.forEach((w: Partial<WeightData> | null, i) => {
-    const want = expected[i]!;
-    if (w === null || typeof w !== 'object') fail(`${field}[${i}]`, 'an object with name, shape and values', w);
-    if (w.name !== want.name) fail(`${field}[${i}].name`, `'${want.name}'`, w.name);
-    const shape = finiteArray(w.shape, `${field}[${i}].shape`);
-    if (shape.length !== want.shape.length || shape.some((s, j) => s !== want.shape[j])) fail(`${field}[${i}].shape`, `[${want.shape}]`, `[${shape}]`);
-    finiteArray(w.values, `${field}[${i}].values`, want.values.length);
-  });
-}
+registerCheckpointFormat(GROUP_ROBUST_CHECKPOINT_FORMAT, (value) => {
+  checkGroupRobustCheckpoint(value);
+});
 
 /**
- * Validates a checkpoint in full against the live trainer's expectations; throws an error naming
- * the first bad field. Nothing is modified.
- * @param weightsTemplate - the policy's current weights (names, shapes, sizes to match).
- * @param hasReference - whether the configuration keeps a frozen reference.
+ * {@link checkGroupRobustCheckpoint}, then the checks against the trainer it is restored into: the
+ * configuration equal key by key (a differing key is an error naming it), the weights' names and
+ * shapes those of the policy, a reference exactly when the configuration keeps one, the optimiser
+ * the configured one, one alpha per group. Nothing is modified.
+ * @param expect.weightsTemplate - the policy's current weights (names and shapes to match).
  */
 export function validateGroupRobustCheckpoint(
   checkpoint: unknown,
   expect: { config: Record<string, string | number | boolean>; weightsTemplate: readonly WeightData[]; hasReference: boolean; numGroups: number },
 ): asserts checkpoint is GroupRobustCheckpoint {
-  if (checkpoint === null || typeof checkpoint !== 'object') fail('the checkpoint', "a version-1 'hpa-kit/group-robust-checkpoint' object", checkpoint);
-  const c = checkpoint as Record<string, unknown>;
-  if (c.format !== 'hpa-kit/group-robust-checkpoint') fail('format', "'hpa-kit/group-robust-checkpoint'", c.format);
-  if (c.version !== 1) fail('version', '1', c.version);
-  nonNegativeInt(c.step, 'step');
-  if (c.config === null || typeof c.config !== 'object') fail('config', 'an object', c.config);
-  const saved = c.config as Record<string, unknown>;
+  const c = checkGroupRobustCheckpoint(checkpoint);
   for (const [key, value] of Object.entries(expect.config)) {
-    if (!(key in saved)) fail(`config.${key}`, `present (the run uses ${String(value)})`, undefined);
-    if (saved[key] !== value) throw new Error(`GroupRobustConfig.${key} is ${String(value)} but the checkpoint was trained with ${String(saved[key])}`);
+    if (!(key in c.config)) throw new Error(`checkpoint.config.${key} is missing (the run uses ${String(value)})`);
+    if (c.config[key] !== value) throw new Error(`GroupRobustConfig.${key} is ${String(value)} but the checkpoint was trained with ${String(c.config[key])}`);
   }
-  for (const key of Object.keys(saved)) if (!(key in expect.config)) fail(`config.${key}`, 'a known configuration key', key);
-  checkWeights(c.policy, 'policy', expect.weightsTemplate);
-  if (expect.hasReference) checkWeights(c.reference, 'reference', expect.weightsTemplate);
-  else if (c.reference !== null) fail('reference', "null (the configuration's reference is 'uniform')", c.reference);
-  const opt = c.optimizer as { name?: unknown; state?: Record<string, unknown> } | null;
-  if (opt === null || typeof opt !== 'object') fail('optimizer', 'an object with name and state', opt);
-  if (opt.name !== expect.config.optimizer) fail('optimizer.name', `'${String(expect.config.optimizer)}'`, opt.name);
-  if (opt.state === null || typeof opt.state !== 'object') fail('optimizer.state', 'an object', opt.state);
-  nonNegativeInt(opt.state.step, 'optimizer.state.step');
-  if (opt.name === 'adam') {
-    for (const which of ['m', 'v'] as const) {
-      const arrays = opt.state[which];
-      if (!Array.isArray(arrays) || arrays.length !== expect.weightsTemplate.length) fail(`optimizer.state.${which}`, `${expect.weightsTemplate.length} arrays`, arrays);
-      arrays.forEach((a, i) => finiteArray(a, `optimizer.state.${which}[${i}]`, expect.weightsTemplate[i]!.values.length));
-    }
-  }
-  const alpha = finiteArray(c.alpha, 'alpha', expect.numGroups);
-  alpha.forEach((a, g) => {
-    if (!(a > 0)) fail(`alpha[${g}]`, 'positive', a);
-  });
-  const total = alpha.reduce((s, a) => s + a, 0);
-  if (Math.abs(total - 1) > 1e-9) fail('alpha', 'weights summing to 1', `a sum of ${total}`);
-  const rng = c.rng;
-  if (!Array.isArray(rng) || rng.length !== 4 || rng.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) fail('rng', 'four unsigned 32-bit integers', rng);
+  for (const key of Object.keys(c.config)) if (!(key in expect.config)) throw new Error(`checkpoint.config.${key} is not a GroupRobustConfig key`);
+  const spec = expect.weightsTemplate.map((w) => ({ name: w.name, shape: w.shape }));
+  checkWeightData(spec, c.policy, 'checkpoint.policy');
+  if (expect.hasReference && c.reference === null) throw new Error("checkpoint.reference is null but the configuration's reference is 'initial'");
+  if (!expect.hasReference && c.reference !== null) throw new Error("checkpoint.reference must be null: the configuration's reference is 'uniform'");
+  if (c.optimizer.name !== expect.config.optimizer) throw new Error(`checkpoint.optimizer.name is '${c.optimizer.name}' but the configuration's optimizer is '${String(expect.config.optimizer)}'`);
+  if (c.alpha.length !== expect.numGroups) throw new Error(`checkpoint.alpha has ${c.alpha.length} weights, expected one per group (${expect.numGroups})`);
 }
