@@ -140,6 +140,16 @@ const CASES: FaultCase[] = [
     expected: [/values\[5\] is null: JSON writes NaN and ±Infinity as null/],
   },
   {
+    name: 'restore: a weight beyond float32 range (it would load as Infinity) is refused, naming the weight and index',
+    provoke: () => {
+      const saved = savedCheckpoint();
+      saved.policy[0]!.values[1] = -1e39;
+      assertResumeRefused(saved, [/checkpoint\.policy: weight 0 \('embedding'\) values\[1\] is -1e\+39, beyond float32 range .* it would load as -Infinity/]);
+      return 'ok';
+    },
+    expected: [/ok/],
+  },
+  {
     name: 'restore: a NaN reference weight is refused',
     provoke: () => {
       const saved = savedCheckpoint();
@@ -447,6 +457,11 @@ const CASES: FaultCase[] = [
       return message;
     },
     expected: [/GRPOTrainer step 0: reward function 'text' returned a string \("1"\) for sample 0/],
+  },
+  {
+    name: 'a reward table entry of the wrong type is reported with its type, naming group and column',
+    provoke: () => messageOf(() => banditTask({ maj: [1, 0, 0, 0], min: [0, '1' as unknown as number, 0, 0] })),
+    expected: [/tableTask: rewardTable\['min'\]\[1\] is a string \("1"\); rewards must be finite numbers/],
   },
   {
     name: 'a config value of the wrong type is reported with its type',

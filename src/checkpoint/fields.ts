@@ -65,6 +65,28 @@ export function requireFiniteNumbers(values: ArrayLike<unknown>, path: string): 
   }
 }
 
+/** Largest magnitude a float32 holds (3.4028234663852886e38); beyond it a value becomes ±Infinity on the device. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * {@link requireFiniteNumbers}, and also every value within float32 range (±{@link FLOAT32_MAX}):
+ * for saved weights and optimiser moments, which are loaded into float32 tensors where a larger
+ * value would silently become ±Infinity.
+ */
+export function requireFloat32Numbers(values: ArrayLike<unknown>, path: string): void {
+  requireFiniteNumbers(values, path);
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) {
+    const magnitude = Math.abs(values[i] as number);
+    if (magnitude > largest) largest = magnitude;
+  }
+  if (largest <= FLOAT32_MAX) return;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    if (Math.abs(v) > FLOAT32_MAX) throw new Error(`${path}[${i}] is ${v}, beyond float32 range (±${FLOAT32_MAX}); it would load as ${v > 0 ? '' : '-'}Infinity`);
+  }
+}
+
 /**
  * The path of the first number in a JSON-like value (objects, arrays, typed arrays, numbers) that
  * is NaN or infinite, or null when there is none. For estimator states and other opaque parts of

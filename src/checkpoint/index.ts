@@ -3,6 +3,6 @@
  * JSON ({@link FieldReader}), non-finite checks, and JSON files that name themselves in errors.
  * @packageDocumentation
  */
-export { FieldReader, describeValue, findNonFinite, requireFiniteNumbers, requireFiniteTree } from './fields';
+export { FieldReader, describeValue, findNonFinite, requireFiniteNumbers, requireFloat32Numbers, requireFiniteTree, FLOAT32_MAX } from './fields';
 export { writeJsonFile, readJsonFile, saveCheckpoint, loadCheckpoint, registerCheckpointFormat, checkpointFormats } from './files';
 export type { SavedCheckpoint, CheckpointValidator } from './files';

@@ -2,7 +2,7 @@
  * Reading and writing tf.Variables as plain arrays (checkpoints) and seeded initialisation.
  */
 import * as tf from '@tensorflow/tfjs';
-import { FieldReader, describeValue, requireFiniteNumbers } from '../checkpoint/fields';
+import { FieldReader, describeValue, requireFloat32Numbers } from '../checkpoint/fields';
 import type { Rng } from '../random';
 import type { WeightData } from './types';
 
@@ -62,7 +62,7 @@ export function checkWeightData(expected: readonly WeightSpec[] | null, data: un
     const size = (shape as number[]).reduce((x, y) => x * y, 1);
     const values = d.array('values');
     if (values.length !== size) throw new Error(`${what}: weight ${i} ('${name}') has ${values.length} values, expected ${size}`);
-    requireFiniteNumbers(values, `${what}: weight ${i} ('${name}') values`);
+    requireFloat32Numbers(values, `${what}: weight ${i} ('${name}') values`);
   });
   return data as WeightData[];
 }

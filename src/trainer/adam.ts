@@ -3,7 +3,7 @@
  * exactly (tf.train.adam keeps its moments private).
  */
 import * as tf from '@tensorflow/tfjs';
-import { FieldReader, requireFiniteNumbers } from '../checkpoint/fields';
+import { FieldReader, requireFloat32Numbers } from '../checkpoint/fields';
 import { fusedAdamAvailable, fusedAdamUpdate } from './fusedAdam';
 
 /** Hyper-parameters of {@link Adam}. */
@@ -157,7 +157,7 @@ export function checkAdamState(state: unknown, sizes: readonly number[], path: s
       const where = `${r.pathOf(which)}[${i}]${names?.[i] !== undefined ? ` ('${names[i]}')` : ''}`;
       if (!Array.isArray(a)) throw new Error(`${where} must be an array of numbers`);
       if (a.length !== sizes[i]) throw new Error(`${where} has ${a.length} values, expected ${sizes[i]}`);
-      requireFiniteNumbers(a, where);
+      requireFloat32Numbers(a, where);
     });
   }
   return state as AdamState;

@@ -6,7 +6,7 @@ import type { DataFrame } from 'danfojs-node';
 import { createEstimator, type PgrpoOptions } from '../advantages';
 import { MAX_REWARD_MAGNITUDE, rewardProblem } from '../advantages/input';
 import type { AdvantageEstimator } from '../advantages/types';
-import { describeValue } from '../checkpoint/fields';
+import { describeValue, FLOAT32_MAX } from '../checkpoint/fields';
 import type { SavedCheckpoint } from '../checkpoint/files';
 import { recordsToFrame, type MetricRecord } from '../frames';
 import type { Policy, PolicyContexts, SampledResponses } from '../policy/types';
@@ -385,9 +385,6 @@ function badReward(what: string, value: unknown, i: number, prompt: Prompt, resp
   if (typeof value !== 'number') return new Error(`${what} ${describeValue(value)} for ${where}; rewards must be finite numbers`);
   return new Error(`${what} ${value} for ${where}; ${rewardProblem(value) ?? 'rewards must be finite numbers'}`);
 }
-
-/** Largest magnitude a float32 holds; advantages beyond it become ±Infinity on the device. */
-const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * The message for a step whose loss or gradient norm came back non-finite: which update, both

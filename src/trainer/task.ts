@@ -2,7 +2,11 @@
  * What a trainer samples from: prompts tagged with a preference group, and weighted reward
  * functions that may depend on that group.
  */
+import { describeValue } from '../checkpoint/fields';
 import type { Rng } from '../random';
+
+/** A value for a message: a number as it is, anything else with its type (`a string ("1")`). */
+const shown = (value: unknown): string => (typeof value === 'number' ? String(value) : describeValue(value));
 
 /** One prompt of a batch. */
 export interface Prompt {
@@ -70,7 +74,7 @@ export function tableTask(options: TableTaskOptions): Task {
     throw new Error(`tableTask: shares has ${options.shares.length} entries but groups has ${groups.length}`);
   }
   options.shares.forEach((s, i) => {
-    if (!(s >= 0) || !Number.isFinite(s)) throw new Error(`tableTask: shares[${i}] must be finite and >= 0, got ${s}`);
+    if (typeof s !== 'number' || !(s >= 0) || !Number.isFinite(s)) throw new Error(`tableTask: shares[${i}] must be a finite number >= 0, got ${shown(s)}`);
   });
   if (!options.shares.some((s) => s > 0)) throw new Error('tableTask: shares must not all be zero');
   let K = -1;
@@ -80,7 +84,7 @@ export function tableTask(options: TableTaskOptions): Task {
     if (K === -1) K = row.length;
     if (row.length !== K || K === 0) throw new Error(`tableTask: rewardTable['${g}'] has ${row.length} entries, expected ${K} (> 0)`);
     row.forEach((r, k) => {
-      if (!Number.isFinite(r)) throw new Error(`tableTask: rewardTable['${g}'][${k}] is ${r}; rewards must be finite`);
+      if (typeof r !== 'number' || !Number.isFinite(r)) throw new Error(`tableTask: rewardTable['${g}'][${k}] is ${shown(r)}; rewards must be finite numbers`);
     });
     return Float64Array.from(row);
   });
@@ -94,6 +98,9 @@ export function tableTask(options: TableTaskOptions): Task {
     if (f === undefined) throw new Error(`tableTask: features has no vector for group '${g}'`);
     if (i === 0) featureDim = f.length;
     if (f.length !== featureDim) throw new Error(`tableTask: features['${g}'] has ${f.length} values, expected ${featureDim}`);
+    f.forEach((x, k) => {
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`tableTask: features['${g}'][${k}] is ${shown(x)}; features must be finite numbers`);
+    });
     return Float32Array.from(f);
   });
   const index = new Map(groups.map((g, i) => [g, i]));
