@@ -89,7 +89,11 @@ export interface Policy {
   clone(): Policy;
   /** The weights as plain arrays, in {@link Policy.trainableVariables} order. */
   getWeights(): WeightData[];
-  /** Restores weights returned by {@link Policy.getWeights}; names and shapes must match. */
+  /**
+   * Restores weights returned by {@link Policy.getWeights}; names and shapes must match and every
+   * value must be a finite float32 number. The kit's policies validate everything before writing
+   * any variable (`checkWeightData`), so a refused call changes nothing.
+   */
   setWeights(weights: readonly WeightData[]): void;
   /** Frees the policy's variables. */
   dispose(): void;
