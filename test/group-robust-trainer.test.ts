@@ -428,3 +428,16 @@ test("authors' scenario (i): full batch on the 60/240 swapped bandit, every meth
   assert.deepEqual([...AUTHORS_SCENARIO_METHODS], ['dpo', 'is_dpo', 'gr_dpo', 'ipo', 'is_ipo', 'gr_ipo', 'gr_ipo_closed_form']);
   assert.throws(() => runAuthorsScenario('xpo' as 'dpo', 0), /unknown method 'xpo'/);
 });
+
+test('a non-finite margin or loss stops the step before any update, naming the step, pair and group', () => {
+  const bandit = generateGroupLinearBandit({ seed: 2, split: 'uneven', val_pairs_per_group: 5 });
+  const huge = [3e38, -3e38, 3e38, -3e38];
+  const policy = logLinear(huge);
+  const trainer = new GroupRobustTrainer(policy, bandit.train, { ...ROBUST_METHODS.gr_dpo, reference: 'uniform', variant: 'authors_code' });
+  assert.throws(() => trainer.trainStep(), /group-robust step 0: the margin of train pair \d+ \(group 'group_\d'\) is (-?Infinity|NaN); training stopped before the update/);
+  assert.deepEqual(policy.thetaValues(), huge.map(Math.fround));
+  assert.deepEqual(trainer.alpha, [0.5, 0.5]);
+  assert.equal(trainer.stepCount, 0);
+  trainer.dispose();
+  policy.dispose();
+});

@@ -264,26 +264,30 @@ export class GroupRobustTrainer {
     let values: Float32Array | undefined;
     let lossValue = NaN;
     tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => {
+      const { grads } = tf.variableGrads(() => {
         const margins = pairMargins(this.policy, train, batch, cfg.pair_log_ratios);
         const losses = perPairLoss(cfg.loss_type, margins, cfg.beta);
-        values = tf.concat([margins, losses]).dataSync() as Float32Array;
-        for (let i = 0; i < values.length; i++) {
-          if (!Number.isFinite(values[i]!)) {
+        const read = tf.concat([margins, losses]).dataSync() as Float32Array;
+        values = read;
+        for (let i = 0; i < read.length; i++) {
+          if (!Number.isFinite(read[i]!)) {
             const what = i < B ? 'margin' : 'loss';
             const j = i % B;
-            throw new Error(`group-robust step ${step}: the ${what} of train pair ${batch[j]} (group '${this.groups[batchGroups[j]!]}') is ${values[i]}; training stopped before the update`);
+            throw new Error(`group-robust step ${step}: the ${what} of train pair ${batch[j]} (group '${this.groups[batchGroups[j]!]}') is ${read[i]}; training stopped before the update`);
           }
         }
         if (cfg.weighting === 'robust') {
           // alpha moves first, on the losses at the current policy; the policy step then uses the new alpha.
-          const estimates = groupLossEstimates(cfg.variant, values.subarray(B), batchGroups, train.counts);
+          const estimates = groupLossEstimates(cfg.variant, read.subarray(B), batchGroups, train.counts);
           this.alphaValues = updateGroupWeights(this.alphaValues, estimates, cfg.eta_alpha);
         }
-        const weights = tf.tensor1d(pairWeights(cfg.weighting, cfg.variant, this.alphaValues, batchGroups, train.counts, cfg.importance_weights));
-        return tf.mean(tf.mul(losses, weights)) as tf.Scalar;
+        const w = pairWeights(cfg.weighting, cfg.variant, this.alphaValues, batchGroups, train.counts, cfg.importance_weights);
+        // The objective's value for the records, on the JS side (double precision; no second read-back).
+        lossValue = 0;
+        for (let i = 0; i < B; i++) lossValue += w[i]! * read[B + i]!;
+        lossValue /= B;
+        return tf.mean(tf.mul(losses, tf.tensor1d(w))) as tf.Scalar;
       }, this.policy.trainableVariables());
-      lossValue = value.dataSync()[0]!;
       const vars = this.policy.trainableVariables();
       this.optimizer.apply(vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
     });
