@@ -441,3 +441,21 @@ test('a non-finite margin or loss stops the step before any update, naming the s
   trainer.dispose();
   policy.dispose();
 });
+
+test('resume onto pairs that do not fit leaves the policy untouched', () => {
+  const bandit = generateGroupLinearBandit({ seed: 7, split: 'uneven', val_pairs_per_group: 5 });
+  const config: GroupRobustConfig = { ...ROBUST_METHODS.gr_dpo };
+  const policy = logLinear([0.5, 0.5, 0.5, 0.5]);
+  const trainer = new GroupRobustTrainer(policy, bandit.train, config);
+  trainer.train(2);
+  const saved = json(trainer.checkpoint());
+  trainer.dispose();
+  const target = logLinear([1, 2, 3, 4]);
+  const before = tf.memory().numTensors;
+  const badPairs = { ...bandit.train, chosen: bandit.train.chosen.map((c, i) => (i === 5 ? 9 : c)) };
+  assert.throws(() => GroupRobustTrainer.resume(saved, target, badPairs, config), /train pair 5: chosen action 9 is not in \[0, 8\)/);
+  assert.deepEqual(target.thetaValues(), [1, 2, 3, 4]);
+  assert.equal(tf.memory().numTensors, before);
+  target.dispose();
+  policy.dispose();
+});

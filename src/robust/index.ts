@@ -1,6 +1,7 @@
 /**
  * Group Robust Preference Optimization (GR-DPO, GR-IPO; arXiv 2405.20304) with DPO, IPO and
- * importance-sampled baselines, the log-linear policy, and the group linear bandit they are compared on.
+ * importance-sampled baselines: {@link GroupRobustTrainer} on any policy of the kit, the log-linear
+ * policy with its closed-form GR-IPO, and the group linear bandit they are compared on.
  * @packageDocumentation
  */
 export * from './policy';

@@ -140,9 +140,11 @@ export class GroupRobustTrainer {
       hasReference: resolved.reference === 'initial',
       numGroups: pairs.group_names.length,
     });
-    policy.setWeights(checkpoint.policy);
+    // The trainer is built (pairs validated, reference restored from the checkpoint) before the
+    // policy's weights change, so a failure leaves the policy as it was.
     const trainer = new GroupRobustTrainer(policy, pairs, config, { ...options, referenceWeights: checkpoint.reference ?? undefined });
     try {
+      policy.setWeights(checkpoint.policy);
       if (checkpoint.optimizer.name === 'adam') (trainer.optimizer as Adam).setState(checkpoint.optimizer.state);
       else (trainer.optimizer as SGD).setState(checkpoint.optimizer.state);
       trainer.rng.setState(checkpoint.rng);
