@@ -13,8 +13,11 @@ import * as tf from '@tensorflow/tfjs';
 /** A backend the kit can run on, or `auto` to take the fastest that loads. */
 export type BackendChoice = 'auto' | 'node-gpu' | 'node' | 'wasm' | 'cpu';
 
+/** A concrete backend (what `auto` resolves to). */
+export type BackendKind = Exclude<BackendChoice, 'auto'>;
+
 /** The concrete backends, in the order `auto` tries them. */
-export const BACKEND_ORDER: readonly Exclude<BackendChoice, 'auto'>[] = ['node-gpu', 'node', 'wasm', 'cpu'];
+export const BACKEND_ORDER: readonly BackendKind[] = ['node-gpu', 'node', 'wasm', 'cpu'];
 
 /** Environment variable that forces a backend when no argument is given. */
 export const BACKEND_ENV = 'HPA_BACKEND';
@@ -24,17 +27,17 @@ export interface BackendInfo {
   /** What was asked for (argument, then `HPA_BACKEND`, then `auto`). */
   requested: BackendChoice;
   /** The kit's name of the backend taken. */
-  kind: Exclude<BackendChoice, 'auto'>;
+  kind: BackendKind;
   /** The name TensorFlow.js registered it under (`tensorflow`, `wasm` or `cpu`). */
   tfBackend: string;
   /** Backends tried before it, with the reason each could not be used. */
-  skipped: { kind: Exclude<BackendChoice, 'auto'>; reason: string }[];
+  skipped: { kind: BackendKind; reason: string }[];
 }
 
 /** Raised when a requested backend cannot be loaded; the message names what to install. */
 export class BackendUnavailableError extends Error {
   constructor(
-    readonly kind: Exclude<BackendChoice, 'auto'>,
+    readonly kind: BackendKind,
     readonly reason: string,
   ) {
     super(`backend '${kind}' cannot be used: ${reason}. ${INSTALL_HINT[kind]}`);
@@ -42,7 +45,7 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-const INSTALL_HINT: Record<Exclude<BackendChoice, 'auto'>, string> = {
+const INSTALL_HINT: Record<BackendKind, string> = {
   'node-gpu':
     'Install it with `npm install @tensorflow/tfjs-node-gpu@4.22.0` on a Linux machine with CUDA 11.8 and cuDNN 8 ' +
     '(its install step downloads libtensorflow from storage.googleapis.com, so it needs that address reachable)',
@@ -74,7 +77,7 @@ async function activate(tfName: string): Promise<void> {
   await tf.ready();
 }
 
-async function tryBackend(kind: Exclude<BackendChoice, 'auto'>): Promise<string> {
+async function tryBackend(kind: BackendKind): Promise<string> {
   switch (kind) {
     case 'node-gpu':
     case 'node': {
@@ -131,13 +134,42 @@ export async function initBackend(choice?: string): Promise<BackendInfo> {
   for (const kind of candidates) {
     try {
       const tfBackend = await tryBackend(kind);
-      return { requested, kind, tfBackend, skipped };
+      lastInitialised = { requested, kind, tfBackend, skipped };
+      return lastInitialised;
     } catch (err) {
       if (requested !== 'auto') throw err;
       skipped.push({ kind, reason: firstLine(err) });
     }
   }
   throw new Error(`no TensorFlow.js backend could be initialised: ${skipped.map((s) => `${s.kind}: ${s.reason}`).join('; ')}`);
+}
+
+let lastInitialised: BackendInfo | null = null;
+
+/**
+ * The backend TensorFlow.js computes on in this process now, or null when none is initialised yet.
+ * A backend chosen by {@link initBackend} is reported under the kit's name for it; one set by other
+ * means (`tf.setBackend`, or tfjs's own default on the first operation) is reported when it is `cpu`
+ * or `wasm`, and is an error when it is the native `tensorflow` backend, which serves both `node`
+ * and `node-gpu`.
+ */
+export function activeBackend(): BackendKind | null {
+  const name = (tf.engine() as { backendName?: string }).backendName;
+  if (!name) return null;
+  if (lastInitialised !== null && lastInitialised.tfBackend === name) return lastInitialised.kind;
+  if (name === 'cpu' || name === 'wasm') return name;
+  throw new Error(
+    `TensorFlow.js runs on backend '${name}', which was not chosen through initBackend(); call initBackend('node') or initBackend('node-gpu') so the kit knows which one it is`,
+  );
+}
+
+/**
+ * The backend to compute on: the active one ({@link activeBackend}) when there is one, else the one
+ * {@link initBackend} initialises now (`HPA_BACKEND`, else `auto`), exactly as the notebooks do.
+ * The experiment runner calls it, so every launch mode computes on the same backend.
+ */
+export async function ensureBackend(): Promise<BackendKind> {
+  return activeBackend() ?? (await initBackend()).kind;
 }
 
 /** One line for logs and notebooks, e.g. `backend wasm (auto; skipped node-gpu, node)`. */

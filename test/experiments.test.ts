@@ -1,11 +1,13 @@
-import { after, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { initBackend } from '../src/backend';
 import {
   CellFailedError,
+  ExperimentAbortedError,
   ExperimentFailedError,
   defineExperiment,
   enumerateCells,
@@ -36,7 +38,7 @@ const experimentsSrc = resolve(__dirname, '..', 'src', 'experiments');
 const runtimeSrc = resolve(__dirname, '..', 'src', 'runtime');
 writeFileSync(
   toyModule,
-  `import { appendFileSync, readFileSync } from 'node:fs';
+  `import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bySize } from ${JSON.stringify(runtimeSrc)};
 import { defineExperiment, registerExperiment } from ${JSON.stringify(experimentsSrc)};
@@ -92,6 +94,24 @@ registerExperiment(defineExperiment({
   },
 }));
 
+// Cell #0 finishes at once; the others log that they started, then wait until release.flag exists
+// (written when the test is done with them) and fail, so that an abandoned cell never writes a file.
+registerExperiment(defineExperiment({
+  name: 'toy-slow',
+  version: 1,
+  methods: ['quick', 'slow1', 'slow2'],
+  seeds: [0],
+  config: {},
+  run: async ({ method }) => {
+    if (method !== 'quick') {
+      appendFileSync(join(__dirname, 'slow-started.log'), method + ' ' + process.pid + '\\n');
+      while (!existsSync(join(__dirname, 'release.flag'))) await new Promise((r) => setTimeout(r, 20));
+      throw new Error('released after the test');
+    }
+    return [{ step: 0, group: 'all', metric: 'x', value: 1 }];
+  },
+}));
+
 // Each cell waits until two different processes have entered a cell: passes only if two workers
 // really run at the same time.
 registerExperiment(defineExperiment({
@@ -114,6 +134,10 @@ registerExperiment(defineExperiment({
 `,
 );
 registerExperimentModule(toyModule);
+// Cache keys include the backend, so planning needs one: the notebooks' choice (HPA_BACKEND, else auto).
+before(async () => {
+  await initBackend();
+});
 
 function calls(): string[] {
   return existsSync(callsFile) ? readFileSync(callsFile, 'utf8').trim().split('\n').filter(Boolean) : [];
@@ -207,10 +231,10 @@ test('run: labelled records with the closed-form values; a cached cell is not re
   assert.deepEqual(frame.shape, [60, 7]);
 });
 
-test('cache key changes with version, config and mode, not with config key order', () => {
+test('cache key changes with version, config, mode and backend, not with config key order', () => {
   const base = { name: 'keyed', version: 1, methods: ['m'], seeds: [0], config: { lr: 0.1, steps: 5 }, run: () => [] };
-  const key = (spec: typeof base & { version: number | string; config: object }, smoke = false) =>
-    withMode(smoke, () => planExperiment(defineExperiment(spec)).cells[0]!.key);
+  const key = (spec: typeof base & { version: number | string; config: object }, smoke = false, backend: 'cpu' | 'wasm' = 'wasm') =>
+    withMode(smoke, () => planExperiment(defineExperiment(spec), { backend }).cells[0]!.key);
   const k = key(base);
   assert.match(k, /^[0-9a-f]{64}$/);
   assert.equal(key({ ...base, config: { steps: 5, lr: 0.1 } }), k);
@@ -218,6 +242,7 @@ test('cache key changes with version, config and mode, not with config key order
   assert.notEqual(key({ ...base, config: { lr: 0.2, steps: 5 } }), k);
   assert.notEqual(key(base, true), k, 'same config in smoke mode is another key: run may call bySize itself');
   assert.notEqual(key({ ...base, name: 'keyed2' }), k);
+  assert.notEqual(key(base, false, 'cpu'), k, 'cpu and wasm results are cached under different keys');
 });
 
 test('a version bump re-runs the cells; a corrupt cache file is an error naming it', async () => {
@@ -238,7 +263,7 @@ test('a version bump re-runs the cells; a corrupt cache file is an error naming 
   });
   assert.throws(() => mergeExperiment(defineExperiment({ ...spec, version: 2 }), { cacheDir }), (err: Error) => err.message.includes(file));
   assert.equal(runs, 4, 'a corrupt file is not silently recomputed');
-  writeFileSync(file, JSON.stringify({ format: 1, key: 'abc', seconds: 0, records: [] }));
+  writeFileSync(file, JSON.stringify({ format: 2, key: 'abc', seconds: 0, records: [] }));
   await assert.rejects(runExperiment(defineExperiment({ ...spec, version: 2 }), { cacheDir, ...quiet }), /holds key "abc"/);
   // force overwrites it.
   await runExperiment(defineExperiment({ ...spec, version: 2 }), { cacheDir, force: true, ...quiet });
@@ -343,7 +368,7 @@ test('a failing cell names method and seed, in process and in workers; a dying w
 
 test('bad definitions and unknown names are clear errors', () => {
   const ok = { name: 'v', version: 1, methods: ['a'], seeds: [0], config: {}, run: () => [] };
-  assert.throws(() => getExperiment('nope'), /unknown experiment 'nope' \(known: .*toy, toy-barrier, toy-crash, toy-fail\)/);
+  assert.throws(() => getExperiment('nope'), /unknown experiment 'nope' \(known: .*toy, toy-barrier, toy-crash, toy-fail, toy-slow\)/);
   assert.throws(() => defineExperiment({ ...ok, name: 'a/b' }), /experiment name must/);
   assert.throws(() => defineExperiment({ ...ok, seeds: [1, 1] }), /seeds lists 1 twice/);
   assert.throws(() => defineExperiment({ ...ok, seeds: [0.5] }), /seeds\[0\] must be one of integers/);
@@ -390,10 +415,10 @@ test('CLI: list, run in shards with --module, status and merge --out csv', () =>
   assert.match(list.text, /toy \(version 1\): methods \[grpo, pgrpo\], seeds \[1\], beta in \[0.5, 2\]: 4 cells in smoke mode/);
   const run = cli('run', 'toy', '--smoke', '--shard', '0/2');
   assert.equal(run.code, 0, run.text);
-  assert.match(run.text, /toy \(smoke, shard 0\/2\): 2 cells \(2 ran, 0 cached\), 6 records/);
+  assert.match(run.text, /toy \(smoke, [a-z-]+, shard 0\/2\): 2 cells \(2 ran, 0 cached\), 6 records/);
   const status = cli('status', 'toy', '--smoke');
   assert.equal(status.code, 0, status.text);
-  assert.match(status.text, /toy \(smoke\): 2 of 4 cells cached in .*\n  missing #1 \(method=grpo, seed=1, beta=2\)\n  missing #3 \(method=pgrpo, seed=1, beta=2\)\n/);
+  assert.match(status.text, /toy \(smoke, [a-z-]+\): 2 of 4 cells cached in .*\n  missing #1 \(method=grpo, seed=1, beta=2\)\n  missing #3 \(method=pgrpo, seed=1, beta=2\)\n/);
   assert.equal(cli('run', 'toy', '--smoke', '--shard', '1/2').code, 0);
   const merge = cli('merge', 'toy', '--smoke', '--out', out);
   assert.equal(merge.code, 0, merge.text);
@@ -402,4 +427,109 @@ test('CLI: list, run in shards with --module, status and merge --out csv', () =>
   assert.equal(csv.length, 1 + 4 * 3);
   assert.equal(csv[1], '0,a,reward,10,grpo,1,0.5');
   assert.equal(csv[3], '0,c,reward,NaN,grpo,1,0.5');
+});
+
+test('a cache file without records, with another cell\'s records or an unknown backend is not a finished cell: an error naming it; a cell returning no records fails', async () => {
+  const cacheDir = tempCache();
+  const spec = { name: 'unfinished', version: 1, methods: ['m'], seeds: [0, 1], config: {}, run: ({ seed }: { seed: number }) => [{ step: 0, group: 'all', metric: 'x', value: seed }] };
+  const first = await runExperiment(defineExperiment(spec), { cacheDir, ...quiet });
+  const file = first.cells[1]!.file;
+  const entry = JSON.parse(readFileSync(file, 'utf8'));
+  assert.equal(entry.format, 2);
+  assert.equal(entry.backend, first.backend, 'the backend is recorded with the cell');
+  const rejectsNaming = async (pattern: RegExp) => {
+    await assert.rejects(runExperiment(defineExperiment(spec), { cacheDir, ...quiet }), (err: Error) => {
+      assert.ok(err.message.includes(file), err.message);
+      assert.match(err.message, pattern);
+      return true;
+    });
+    assert.throws(() => mergeExperiment(defineExperiment(spec), { cacheDir }), (err: Error) => err.message.includes(file) && pattern.test(err.message));
+  };
+  writeFileSync(file, JSON.stringify({ ...entry, records: [] }));
+  await rejectsNaming(/holds no records, so the cell did not finish/);
+  writeFileSync(file, JSON.stringify({ ...entry, records: [{ ...entry.records[0], seed: 0 }] }));
+  await rejectsNaming(/record 0 is labelled method=m, seed=0 but the cell is method=m, seed=1/);
+  writeFileSync(file, JSON.stringify({ ...entry, backend: 'gpu' }));
+  await rejectsNaming(/backend "gpu" is not one of node-gpu, node, wasm, cpu/);
+  const { cell: _dropped, ...withoutCell } = entry;
+  writeFileSync(file, JSON.stringify(withoutCell));
+  await rejectsNaming(/cell \(method, seed\) is missing/);
+  const forced = await runExperiment(defineExperiment(spec), { cacheDir, force: true, ...quiet });
+  assert.deepEqual(forced.records.map((r) => r.value), [0, 1]);
+  await assert.rejects(
+    runExperiment(defineExperiment({ ...spec, name: 'empty', run: () => [] }), { cacheDir, ...quiet }),
+    /experiment 'empty' cell #0 \(method=m, seed=0\) failed: run function output: no records/,
+  );
+  assert.ok(!existsSync(join(cacheDir, 'empty')), 'nothing cached for a cell without records');
+});
+
+test('cells computed on another backend are not mixed in: both caches coexist, and merge says where the missing cells are', async () => {
+  const cacheDir = tempCache();
+  try {
+    await initBackend('cpu');
+    const onCpu = await withModeAsync(true, () => runExperiment('toy', { cacheDir, ...quiet }));
+    assert.equal(onCpu.backend, 'cpu');
+    await initBackend('wasm');
+    assert.throws(
+      () => withMode(true, () => mergeExperiment('toy', { cacheDir })),
+      /backend wasm\): 4 of 4 cells are missing .*of the missing cells, 4 for backend cpu are cached: they were computed on another backend/,
+    );
+    assert.equal(withMode(true, () => mergeExperiment('toy', { cacheDir, backend: 'cpu' })).records.length, 12);
+    resetCalls();
+    const onWasm = await withModeAsync(true, () => runExperiment('toy', { cacheDir, ...quiet }));
+    assert.equal(calls().length, 4, 'the cpu cells are not reused on wasm');
+    assert.equal(onWasm.backend, 'wasm');
+    assert.equal(readdirSync(join(cacheDir, 'toy')).length, 8);
+    assert.deepEqual(onWasm.records, onCpu.records, 'the toy values do not use tfjs, so they agree');
+  } finally {
+    await initBackend();
+  }
+});
+
+async function waitForLines(file: string, count: number): Promise<string[]> {
+  for (;;) {
+    const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+    if (lines.length >= count) return lines;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('an aborted run stops: finished cells stay cached, the cells in progress are abandoned and not cached, no worker is left', async () => {
+  const started = join(fixtureDir, 'slow-started.log');
+  const release = join(fixtureDir, 'release.flag');
+  try {
+    for (const workers of [1, 2]) {
+      rmSync(started, { force: true });
+      const cacheDir = tempCache();
+      const stop = new AbortController();
+      const run = runExperiment('toy-slow', { cacheDir, workers, signal: stop.signal, ...quiet });
+      const lines = await waitForLines(started, workers); // in process: slow1; with 2 workers: slow1 and slow2
+      stop.abort(new Error('test stop'));
+      const abandoned = workers === 1 ? '#1 \\(method=slow1, seed=0\\)' : '#1 \\(method=slow1, seed=0\\), #2 \\(method=slow2, seed=0\\)';
+      await assert.rejects(run, (err: Error) => {
+        assert.ok(err instanceof ExperimentAbortedError, err.stack);
+        assert.match(err.message, new RegExp(`experiment 'toy-slow' stopped \\(test stop\\) after 1 of 3 cells; the finished cells are cached; abandoned \\(not cached\\): ${abandoned}$`));
+        return true;
+      });
+      assert.deepEqual(experimentStatus('toy-slow', { cacheDir }).missing.map((c) => c.index), [1, 2]);
+      assert.deepEqual(readdirSync(join(cacheDir, 'toy-slow')).filter((f) => !f.endsWith('.json')), [], 'no temporary files');
+      if (workers === 2) {
+        const pids = lines.map((l) => Number(l.split(' ')[1]));
+        assert.equal(new Set(pids).size, 2);
+        assert.ok(!pids.includes(process.pid));
+        for (const pid of pids) assert.ok(!isAlive(pid), `worker ${pid} exited before the run settled`);
+      }
+    }
+  } finally {
+    writeFileSync(release, ''); // lets the abandoned in-process cell end (it fails, writing nothing)
+  }
 });

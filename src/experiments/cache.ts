@@ -4,8 +4,9 @@
  * Files are written atomically (temporary file + rename), so shards on a cluster may share one
  * cache directory. A file that cannot be read back is an error naming it, never silently recomputed.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { BACKEND_ORDER, type BackendKind } from '../backend';
 import type { MetricRecord } from '../frames';
 import { validateRecords } from './records';
 import type { JsonValue, RunMode, SweepValue } from './types';
@@ -13,8 +14,8 @@ import type { JsonValue, RunMode, SweepValue } from './types';
 /** Environment variable: root folder of the experiment cache (default `<repo>/.cache/experiments`). */
 export const CACHE_ENV = 'HPA_CACHE_DIR';
 
-/** Version of the cache file layout. */
-export const CACHE_FORMAT = 1;
+/** Version of the cache file layout (2: the backend is recorded and part of the key). */
+export const CACHE_FORMAT = 2;
 
 /** Contents of one cache file. */
 export interface CachedCell {
@@ -22,6 +23,8 @@ export interface CachedCell {
   experiment: string;
   version: string | number;
   mode: RunMode;
+  /** The TensorFlow.js backend the cell was computed on (part of `key`). */
+  backend: BackendKind;
   key: string;
   cell: { index: number; method: string; seed: number; sweepName?: string; sweepValue?: SweepValue };
   config: JsonValue;
@@ -29,7 +32,7 @@ export interface CachedCell {
   seconds: number;
   /** ISO time the cell finished. */
   finishedAt: string;
-  /** Labelled records of the cell. */
+  /** Labelled records of the cell (at least one: a cell without records is not finished). */
   records: MetricRecord[];
 }
 
@@ -48,10 +51,15 @@ export function cellCacheFile(root: string, experiment: string, key: string): st
 
 let tempCounter = 0;
 
+/** Name of the temporary file a process writes before renaming it to `file`. */
+function tempFileName(file: string, pid: number, counter: number): string {
+  return `${file}.${pid}.${counter}.tmp`;
+}
+
 /** Writes a cache file atomically: other processes see either no file or the whole file. */
 export function writeCachedCell(file: string, entry: CachedCell): void {
   mkdirSync(resolve(file, '..'), { recursive: true });
-  const temp = `${file}.${process.pid}.${tempCounter++}.tmp`;
+  const temp = tempFileName(file, process.pid, tempCounter++);
   try {
     writeFileSync(temp, JSON.stringify(entry, encodeNonFinite));
     renameSync(temp, file);
@@ -62,8 +70,26 @@ export function writeCachedCell(file: string, entry: CachedCell): void {
 }
 
 /**
- * Reads a cache file; null when it does not exist. A file that is not valid JSON, lacks fields, or
- * holds another key than `expectedKey` is an error naming the file.
+ * Removes the temporary files a killed process `pid` may have left in an experiment's cache folder
+ * (a process killed between writing and renaming its temporary file). Readers never read them;
+ * this only keeps the folder clean. Returns the names removed.
+ */
+export function removeTempFiles(experimentDir: string, pid: number): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(experimentDir);
+  } catch {
+    return [];
+  }
+  const mine = names.filter((n) => n.endsWith('.tmp') && n.includes(`.json.${pid}.`));
+  for (const n of mine) rmSync(join(experimentDir, n), { force: true });
+  return mine;
+}
+
+/**
+ * Reads a cache file; null when it does not exist. A file that is not valid JSON, lacks a field,
+ * holds another key than `expectedKey`, holds no records, or records labelled for another cell is
+ * an error naming the file (never silently recomputed: delete it, or run with `force`).
  */
 export function readCachedCell(file: string, expectedKey: string): CachedCell | null {
   let text: string;
@@ -83,12 +109,20 @@ export function readCachedCell(file: string, expectedKey: string): CachedCell | 
   if (typeof entry !== 'object' || entry === null) throw corrupt('not a JSON object');
   if (entry.format !== CACHE_FORMAT) throw corrupt(`format ${JSON.stringify(entry.format)} is not ${CACHE_FORMAT}`);
   if (entry.key !== expectedKey) throw corrupt(`it holds key ${JSON.stringify(entry.key)}, expected ${expectedKey}`);
+  if (!(BACKEND_ORDER as readonly unknown[]).includes(entry.backend)) throw corrupt(`backend ${JSON.stringify(entry.backend)} is not one of ${BACKEND_ORDER.join(', ')}`);
   if (typeof entry.seconds !== 'number') throw corrupt('seconds is missing');
+  const cell = entry.cell as Partial<CachedCell['cell']> | undefined;
+  if (typeof cell !== 'object' || cell === null || typeof cell.method !== 'string' || typeof cell.seed !== 'number') {
+    throw corrupt('cell (method, seed) is missing');
+  }
   try {
     validateRecords(entry.records, 'records');
   } catch (err) {
     throw corrupt((err as Error).message);
   }
+  if (entry.records.length === 0) throw corrupt('it holds no records, so the cell did not finish');
+  const stray = entry.records.findIndex((r) => r.method !== cell.method || r.seed !== cell.seed);
+  if (stray >= 0) throw corrupt(`record ${stray} is labelled method=${entry.records[stray]!.method}, seed=${entry.records[stray]!.seed} but the cell is method=${cell.method}, seed=${cell.seed}`);
   return entry;
 }
 

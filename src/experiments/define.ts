@@ -1,6 +1,7 @@
 /**
  * Experiment definitions: validation, and resolution into a plan of cells for the current mode.
  */
+import { activeBackend, type BackendKind } from '../backend';
 import { isSmoke } from '../runtime';
 import { assertJson, hashJson } from './canonical';
 import { cellLabel, enumerateCells } from './cells';
@@ -58,31 +59,47 @@ export function currentMode(): RunMode {
   return isSmoke() ? 'smoke' : 'full';
 }
 
+/** Options of {@link planExperiment}. */
+export interface PlanOptions {
+  /** The backend the cells are computed on (default: the active one, see `activeBackend`). */
+  backend?: BackendKind;
+}
+
 /**
- * Resolves an experiment for the current mode: its seeds, its config (calling it when it is a
- * function) and every cell in order with its cache key.
+ * Resolves an experiment for the current mode and a backend: its seeds, its config (calling it when
+ * it is a function) and every cell in order with its cache key. Without `options.backend` the
+ * backend is the one TensorFlow.js runs on in this process; when none is initialised yet this is an
+ * error (call `initBackend()` first), because results, and so cache keys, depend on the backend.
  */
-export function planExperiment<C>(definition: ExperimentDefinition<C>): ExperimentPlan<C> {
+export function planExperiment<C>(definition: ExperimentDefinition<C>, options: PlanOptions = {}): ExperimentPlan<C> {
   const mode = currentMode();
+  const backend = options.backend ?? activeBackend();
+  if (backend === null) {
+    throw new Error(
+      `experiment '${definition.name}': no TensorFlow.js backend is initialised in this process; call initBackend() first (HPA_BACKEND chooses) or pass { backend }: results differ between backends, so the cache key includes it`,
+    );
+  }
   const seeds = [...(Array.isArray(definition.seeds) ? definition.seeds : (definition.seeds as BySize<readonly number[]>)[mode])];
   const config = typeof definition.config === 'function' ? (definition.config as () => C)() : (definition.config as C);
   assertJson(config, `experiment '${definition.name}': config (${mode} mode)`);
   const cells = enumerateCells(definition.name, definition.methods, seeds, definition.sweep, config).map((cell) => ({
     ...cell,
-    key: cellKey(definition, mode, cell, config as JsonValue),
+    key: cellKey(definition, mode, backend, cell, config as JsonValue),
     label: cellLabel(cell),
   }));
-  return { definition, mode, seeds, config, cells };
+  return { definition, mode, backend, seeds, config, cells };
 }
 
 /**
- * The cache key of a cell: sha256 of the canonical JSON of the experiment name, version, mode, the
- * cell's method/seed/sweep and the resolved config. The mode is included because run functions may
- * call `bySize` themselves.
+ * The cache key of a cell: sha256 of the canonical JSON of the experiment name, version, mode,
+ * backend, the cell's method/seed/sweep and the resolved config. The mode is included because run
+ * functions may call `bySize` themselves; the backend because float results differ between
+ * backends (so caches computed on different backends coexist in one folder).
  */
 export function cellKey(
   definition: Pick<ExperimentDefinition<unknown>, 'name' | 'version'>,
   mode: RunMode,
+  backend: BackendKind,
   cell: { method: string; seed: number; sweepName?: string; sweepValue?: string | number },
   config: JsonValue,
 ): string {
@@ -91,6 +108,7 @@ export function cellKey(
     experiment: definition.name,
     version: definition.version,
     mode,
+    backend,
     cell: { method: cell.method, seed: cell.seed, sweep },
     config,
   });

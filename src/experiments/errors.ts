@@ -51,3 +51,19 @@ export class ExperimentFailedError extends Error {
     this.failures = failures;
   }
 }
+
+/**
+ * A run stopped on request (an `AbortSignal`; the CLI aborts on SIGTERM and SIGINT). Finished cells
+ * are cached; the cells in progress were abandoned and nothing of them is in the cache.
+ */
+export class ExperimentAbortedError extends Error {
+  /** The cells that were running when the run stopped. */
+  readonly abandoned: CellRef[];
+
+  constructor(experiment: string, reason: string, done: number, total: number, abandoned: CellRef[]) {
+    const list = abandoned.length > 0 ? `; abandoned (not cached): ${abandoned.map((c) => `#${c.index} (${c.label})`).join(', ')}` : '';
+    super(`experiment '${experiment}' stopped (${reason}) after ${done} of ${total} cells; the finished cells are cached${list}`);
+    this.name = 'ExperimentAbortedError';
+    this.abandoned = abandoned;
+  }
+}

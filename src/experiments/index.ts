@@ -24,7 +24,7 @@ export type {
   RunMode,
   SweepValue,
 } from './types';
-export { RESERVED_COLUMNS, cellKey, currentMode, defineExperiment, planExperiment } from './define';
+export { RESERVED_COLUMNS, cellKey, currentMode, defineExperiment, planExperiment, type PlanOptions } from './define';
 export { canonicalJson, hashJson } from './canonical';
 export { cellLabel, enumerateCells, parseShard, selectShard, type Shard } from './cells';
 export {
@@ -38,7 +38,7 @@ export {
   registerExperimentModule,
 } from './registry';
 export { CACHE_ENV, cellCacheFile, experimentCacheRoot, readCachedCell, type CachedCell } from './cache';
-export { experimentFrame, recordColumns } from './frame';
-export { CellFailedError, ExperimentFailedError, type CellRef } from './errors';
+export { experimentCsv, experimentFrame, recordColumns } from './frame';
+export { CellFailedError, ExperimentAbortedError, ExperimentFailedError, type CellRef } from './errors';
 export { autoProgress, formatProgress, notebookProgress, progressHtml, terminalProgress, type ProgressStream, type TerminalProgressOptions } from './progress';
-export { experimentStatus, mergeExperiment, runExperiment, type ExperimentResult, type ExperimentStatus, type RunOptions } from './runner';
+export { experimentStatus, mergeExperiment, runExperiment, type CacheQueryOptions, type ExperimentResult, type ExperimentStatus, type RunOptions } from './runner';

@@ -1,11 +1,17 @@
 /**
  * Runs cells in child processes (child_process.fork of worker.ts / worker.js), one cell per worker
  * at a time, handing out the next cell as each finishes.
+ *
+ * However the pool stops (all cells done, a failed cell, a dying worker, an abort), it settles only
+ * after every worker has exited, so no worker outlives the run; workers killed mid-cell leave no
+ * cache file (writes are atomic) and their temporary files are removed.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CellFailedError, cellRef } from './errors';
+import type { BackendKind } from '../backend';
+import { removeTempFiles } from './cache';
+import { CellFailedError, cellRef, type CellRef } from './errors';
 import { WORKER_ENV, type FromWorker, type ToWorker } from './protocol';
 import type { ExperimentPlan, PlannedCell } from './types';
 
@@ -19,7 +25,16 @@ export interface PoolOptions {
   continueOnError: boolean;
   /** Called in the parent when a cell finished (written to the cache) or failed (also when that stops the run). */
   onCellDone: (cell: PlannedCell<unknown>, error?: CellFailedError) => void;
+  /** The backend every worker initialises (the parent's). */
+  backend: BackendKind;
+  /** Aborting it kills the workers; the pool then rejects with `abortError(cells in progress)`. */
+  signal?: AbortSignal;
+  /** The error to reject with after an abort, given the cells that were in progress. */
+  abortError?: (abandoned: CellRef[]) => Error;
 }
+
+/** Seconds a worker gets to exit after SIGTERM before it is sent SIGKILL. */
+const KILL_GRACE_MS = 5000;
 
 /** The worker module next to this file: worker.ts under tsx, worker.js in the built package. */
 export function workerFile(): string {
@@ -56,13 +71,38 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     let running = count;
+    const inProgress = new Map<ChildProcess, PlannedCell<unknown>>();
+    const experimentDir = join(options.cacheRoot, plan.definition.name);
 
+    const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+    // Kills the workers still running and rejects once all of them have exited.
     const stop = (err: Error) => {
       if (settled) return;
       settled = true;
-      for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
-      reject(err);
+      options.signal?.removeEventListener('abort', onAbort);
+      const exits = children.map(
+        (c) =>
+          new Promise<void>((done) => {
+            if (!alive(c)) return done();
+            c.once('exit', () => done());
+            c.kill('SIGTERM');
+            setTimeout(() => alive(c) && c.kill('SIGKILL'), KILL_GRACE_MS).unref();
+          }),
+      );
+      void Promise.all(exits).then(() => {
+        for (const c of children) if (c.pid !== undefined) removeTempFiles(experimentDir, c.pid);
+        reject(err);
+      });
     };
+    const onAbort = () => {
+      const abandoned = [...inProgress.values()].sort((a, b) => a.index - b.index).map(cellRef);
+      stop(options.abortError?.(abandoned) ?? new Error(`experiment '${plan.definition.name}' aborted`));
+    };
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
 
     const startWorker = () => {
       const child = fork(file, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -72,8 +112,11 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
       const post = (m: ToWorker) => child.send(m);
       const next = () => {
         current = queue.shift();
-        if (current) post({ type: 'run', index: current.index, key: current.key });
-        else {
+        inProgress.delete(child);
+        if (current) {
+          inProgress.set(child, current);
+          post({ type: 'run', index: current.index, key: current.key });
+        } else {
           retiring = true;
           child.disconnect();
         }
@@ -103,10 +146,11 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
         running -= 1;
         if (running === 0) {
           settled = true;
+          options.signal?.removeEventListener('abort', onAbort);
           resolve();
         }
       });
-      post({ type: 'init', experiment: plan.definition.name, modules: options.modules, mode: plan.mode, cacheRoot: options.cacheRoot });
+      post({ type: 'init', experiment: plan.definition.name, modules: options.modules, mode: plan.mode, backend: options.backend, cacheRoot: options.cacheRoot });
     };
 
     for (let i = 0; i < count; i++) startWorker();

@@ -11,14 +11,22 @@
  * - Kubernetes indexed Job (`completionMode: Indexed`, `completions: 8`, a shared volume mounted as
  *   the cache): `tsx scripts/experiment.ts run NAME --shard $JOB_COMPLETION_INDEX/8`, then merge.
  * Shard `i/n` runs the cells whose index % n == i, so shards partition the cells exactly.
+ *
+ * Backend: every launch mode computes on one backend, the one this process runs on (see
+ * `ensureBackend`: the active one, else `initBackend()` as the notebooks call it, so `HPA_BACKEND`
+ * chooses). Workers initialise exactly that backend, and the backend is part of every cell's cache
+ * key, so a run in process, with workers or in shards gives the same numbers, and cells computed on
+ * another backend are never mixed in (they coexist in the cache under other keys).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataFrame } from 'danfojs-node';
+import { BACKEND_ORDER, ensureBackend, type BackendKind } from '../backend';
 import type { MetricRecord } from '../frames';
 import { cellCacheFile, experimentCacheRoot, readCachedCell, type CachedCell } from './cache';
 import { parseShard, selectShard, type Shard } from './cells';
 import { planExperiment } from './define';
-import { CellFailedError, ExperimentFailedError } from './errors';
+import { CellFailedError, ExperimentAbortedError, ExperimentFailedError, cellRef, type CellRef } from './errors';
 import { executeCell } from './execute';
 import { runCellsInWorkers } from './pool';
 import { autoProgress } from './progress';
@@ -46,12 +54,21 @@ export interface RunOptions {
   continueOnError?: boolean;
   /** `'auto'` (default): notebook bar in tslab, else terminal; `'none'`; or a callback receiving every report. */
   progress?: 'auto' | 'none' | ProgressCallback;
+  /**
+   * Stops the run when aborted: workers are killed (the run settles after they exited), an
+   * in-process cell is no longer waited for, and the run rejects with an
+   * {@link ExperimentAbortedError} naming the abandoned cells. Finished cells stay cached; an
+   * abandoned cell leaves no cache file. The CLI aborts on SIGTERM and SIGINT.
+   */
+  signal?: AbortSignal;
 }
 
 /** Records of a run, how each cell was obtained, and a DataFrame view. */
 export interface ExperimentResult {
   experiment: string;
   mode: RunMode;
+  /** The backend every cell was computed on. */
+  backend: BackendKind;
   /** All labelled records, cells in index order, each cell's records in the order its run returned them. */
   records: MetricRecord[];
   /** One entry per cell covered, in index order. */
@@ -71,7 +88,9 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer, got ${workers}`);
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
-  const plan = planExperiment(definition);
+  const { signal } = options;
+  const abortReason = () => (signal?.reason instanceof Error ? signal.reason.message : String(signal?.reason ?? 'aborted'));
+  const plan = planExperiment(definition, { backend: await ensureBackend() });
   const cells = selectShard(plan.cells, shard);
   const root = experimentCacheRoot(options.cacheDir);
   const report = progressCallback(options.progress);
@@ -99,15 +118,26 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
     emit({ index: cell.index, label: cell.label, ...(error ? { error: error.reason } : {}) });
   };
 
+  const aborted = (abandoned: CellRef[]) => new ExperimentAbortedError(definition.name, abortReason(), progress.done, cells.length, abandoned);
   try {
     if (workers > 1 && toRun.length > 1) {
       const library = libraryModulePath();
       const modules = experimentModules().filter((m) => m !== library);
-      await runCellsInWorkers(plan, toRun, { workers, cacheRoot: root, modules, continueOnError: Boolean(options.continueOnError), onCellDone });
+      await runCellsInWorkers(plan, toRun, {
+        workers,
+        cacheRoot: root,
+        modules,
+        continueOnError: Boolean(options.continueOnError),
+        onCellDone,
+        backend: plan.backend,
+        signal,
+        abortError: aborted,
+      });
     } else {
       for (const cell of toRun) {
+        if (signal?.aborted) throw aborted([]);
         try {
-          await executeCell(plan, cell, root);
+          await untilAborted(executeCell(plan, cell, root), signal, () => aborted([cellRef(cell)]));
         } catch (err) {
           if (!(err instanceof CellFailedError)) throw err;
           onCellDone(cell, err);
@@ -128,6 +158,31 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
   return buildResult(plan, root, cells, entries, (c) => cached.has(c.index));
 }
 
+/**
+ * Waits for `work`, or rejects with `abortError()` as soon as `signal` is aborted (the work is then
+ * abandoned: nothing waits for it; in the CLI the process exits before it could write its cell).
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, abortError: () => Error): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Options of {@link experimentStatus} and {@link mergeExperiment}. */
+export interface CacheQueryOptions {
+  /** Cache root (default `HPA_CACHE_DIR`, else `<repo>/.cache/experiments`). */
+  cacheDir?: string;
+  /**
+   * Whose cells to read: the backend they were computed on (default: the backend this process runs
+   * on, see `activeBackend`; with none initialised this is an error asking for `initBackend()`).
+   */
+  backend?: BackendKind;
+}
+
 /** Which cells of an experiment (in the current mode) are in the cache and which are missing. */
 export interface ExperimentStatus {
   plan: ExperimentPlan<any>;
@@ -136,10 +191,13 @@ export interface ExperimentStatus {
   missing: PlannedCell<any>[];
 }
 
-/** Checks the cache for every cell of an experiment; a corrupt cache file is an error naming it. */
-export function experimentStatus(experiment: string | ExperimentDefinition<any>, options: { cacheDir?: string } = {}): ExperimentStatus {
+/**
+ * Checks the cache for every cell of an experiment computed on one backend (see
+ * {@link CacheQueryOptions}); a corrupt cache file is an error naming it.
+ */
+export function experimentStatus(experiment: string | ExperimentDefinition<any>, options: CacheQueryOptions = {}): ExperimentStatus {
   const definition = typeof experiment === 'string' ? getExperiment(experiment) : experiment;
-  const plan = planExperiment(definition);
+  const plan = planExperiment(definition, { backend: options.backend });
   const cacheRoot = experimentCacheRoot(options.cacheDir);
   const cached: PlannedCell<any>[] = [];
   const missing: PlannedCell<any>[] = [];
@@ -150,20 +208,34 @@ export function experimentStatus(experiment: string | ExperimentDefinition<any>,
 }
 
 /**
- * Reads every cell of an experiment from the cache (after sharded runs) and returns them like a
- * full run would. Missing cells are an error listing each of them.
+ * Reads every cell of an experiment computed on one backend (see {@link CacheQueryOptions}) from the
+ * cache (after sharded runs) and returns them like a full run would. Missing cells are an error
+ * listing each of them (and saying so when they are cached for another backend).
  */
-export function mergeExperiment(experiment: string | ExperimentDefinition<any>, options: { cacheDir?: string } = {}): ExperimentResult {
+export function mergeExperiment(experiment: string | ExperimentDefinition<any>, options: CacheQueryOptions = {}): ExperimentResult {
   const status = experimentStatus(experiment, options);
   const { plan, cacheRoot, missing } = status;
   if (missing.length > 0) {
     const list = missing.map((c) => `  #${c.index} (${c.label})`).join('\n');
     throw new Error(
-      `experiment '${plan.definition.name}' (${plan.mode} mode): ${missing.length} of ${plan.cells.length} cells are missing from the cache ${join(cacheRoot, plan.definition.name)}; run them (all shards) first:\n${list}`,
+      `experiment '${plan.definition.name}' (${plan.mode} mode, backend ${plan.backend}): ${missing.length} of ${plan.cells.length} cells are missing from the cache ${join(cacheRoot, plan.definition.name)}; run them (all shards) first${otherBackendsHint(plan, cacheRoot, missing)}:\n${list}`,
     );
   }
   const entries = plan.cells.map((cell) => mustRead(cacheRoot, plan, cell));
   return buildResult(plan, cacheRoot, plan.cells, entries, () => true);
+}
+
+/** `; N of them are cached for backend cpu (...)` when missing cells exist under another backend's keys. */
+function otherBackendsHint(plan: ExperimentPlan<any>, cacheRoot: string, missing: readonly PlannedCell<any>[]): string {
+  const found: string[] = [];
+  for (const backend of BACKEND_ORDER) {
+    if (backend === plan.backend) continue;
+    const other = planExperiment(plan.definition, { backend });
+    const n = missing.filter((c) => existsSync(cellCacheFile(cacheRoot, plan.definition.name, other.cells[c.index]!.key))).length;
+    if (n > 0) found.push(`${n} for backend ${backend}`);
+  }
+  if (found.length === 0) return '';
+  return ` (of the missing cells, ${found.join(' and ')} are cached: they were computed on another backend; merge on that backend with HPA_BACKEND=<backend>, or run these cells on ${plan.backend})`;
 }
 
 function mustRead(root: string, plan: ExperimentPlan<unknown>, cell: PlannedCell<unknown>): CachedCell {
@@ -190,7 +262,7 @@ function buildResult(
     seconds: entries[i]!.seconds,
     records: entries[i]!.records.length,
   }));
-  return { experiment: plan.definition.name, mode: plan.mode, records, cells: outcomes, frame: () => experimentFrame(records) };
+  return { experiment: plan.definition.name, mode: plan.mode, backend: plan.backend, records, cells: outcomes, frame: () => experimentFrame(records) };
 }
 
 function progressCallback(option: RunOptions['progress']): ProgressCallback | undefined {

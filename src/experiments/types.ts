@@ -1,6 +1,7 @@
 /**
  * Shapes shared by the experiment runner: definitions, cells, results and progress.
  */
+import type { BackendKind } from '../backend';
 import type { MetricRecord } from '../frames';
 
 /** A JSON value: what an experiment's config may hold, so that it can be hashed and cached. */
@@ -66,16 +67,18 @@ export interface ExperimentDefinition<C = JsonValue> extends ExperimentSpec<C> {
 
 /** A cell with its cache key and a human-readable label, as planned for one run. */
 export interface PlannedCell<C = JsonValue> extends ExperimentCell<C> {
-  /** sha256 of the canonical JSON of (experiment, version, mode, cell, config). */
+  /** sha256 of the canonical JSON of (experiment, version, mode, backend, cell, config). */
   key: string;
   /** `method=..., seed=..., <sweep>=...`: how errors and progress name the cell. */
   label: string;
 }
 
-/** An experiment resolved in one mode: its seeds, config and every cell in order. */
+/** An experiment resolved in one mode and for one backend: its seeds, config and every cell in order. */
 export interface ExperimentPlan<C = JsonValue> {
   definition: ExperimentDefinition<C>;
   mode: RunMode;
+  /** The TensorFlow.js backend the cells are computed on; part of every cell's cache key. */
+  backend: BackendKind;
   seeds: number[];
   config: C;
   cells: PlannedCell<C>[];

@@ -2,8 +2,11 @@
  * Entry point of an experiment worker process (forked by pool.ts; not part of the public API).
  *
  * It loads the kit's experiment library and the modules its parent names, resolves the experiment in
- * the same mode, then runs the cells it is sent one at a time, writing each to the cache. It exits
- * when the parent disconnects.
+ * the same mode, initialises the backend the parent names (never its own `auto` choice, so both
+ * compute with the same kernels), then runs the cells it is sent one at a time, writing each to the
+ * cache. When the parent is gone (it disconnects, exits or is killed) the worker exits at once and
+ * quietly: the cell in progress is abandoned (cache writes are atomic, so nothing partial is left),
+ * and a closed IPC channel or a broken stdout/stderr pipe (EPIPE) prints nothing.
  */
 import { initBackend } from '../backend';
 import { CellFailedError } from './errors';
@@ -13,11 +16,44 @@ import { getExperiment, loadExperimentLibrary, registerExperimentModule } from '
 import { WORKER_ENV, type FromWorker, type ToWorker } from './protocol';
 import type { ExperimentPlan } from './types';
 
+/** Exits without a word: the parent that would read anything is gone. */
+function exitQuietly(): never {
+  process.exit(0);
+}
+
 function send(message: FromWorker): void {
-  process.send!(message);
+  if (!process.connected) exitQuietly();
+  process.send!(message, undefined, {}, (err) => {
+    if (err) exitQuietly(); // the channel closed between the check and the write
+  });
+}
+
+function isBrokenPipe(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'EPIPE' || code === 'ERR_IPC_CHANNEL_CLOSED' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/** Parent gone or its pipes closed: exit quietly instead of dumping a stack (and tfjs's minified source). */
+function guardAgainstOrphanNoise(): void {
+  process.on('disconnect', exitQuietly);
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (isBrokenPipe(err) || !process.connected) exitQuietly();
+    });
+  }
+  process.on('uncaughtException', (err) => {
+    if (isBrokenPipe(err) || !process.connected) exitQuietly();
+    // Only the message and stack, never Node's source excerpt of the throwing line (minified tfjs).
+    try {
+      process.stderr.write(`experiment worker ${process.pid}: ${err.stack ?? err.message}\n`);
+    } finally {
+      process.exit(1);
+    }
+  });
 }
 
 function startWorker(): void {
+  guardAgainstOrphanNoise();
   let plan: ExperimentPlan<unknown> | undefined;
   let cacheRoot = '';
   // Cells arrive one at a time (the parent waits for each answer), but chain them anyway so that
@@ -27,12 +63,11 @@ function startWorker(): void {
     queue = queue.then(async () => {
       if (message.type === 'init') {
         try {
-          // Same backend choice as the parent (HPA_BACKEND is inherited; auto otherwise), so workers
-          // compute with the same kernels instead of tfjs's plain-JS default.
-          await initBackend();
+          // Exactly the parent's backend (forced, not auto), so workers compute with the same kernels.
+          await initBackend(message.backend);
           loadExperimentLibrary();
           for (const m of message.modules) registerExperimentModule(m);
-          plan = planExperiment(getExperiment(message.experiment));
+          plan = planExperiment(getExperiment(message.experiment), { backend: message.backend });
           if (plan.mode !== message.mode) throw new Error(`worker resolved ${plan.mode} mode but the parent runs ${message.mode} mode`);
           cacheRoot = message.cacheRoot;
           send({ type: 'ready' });
@@ -60,7 +95,6 @@ function startWorker(): void {
       }
     });
   });
-  process.on('disconnect', () => process.exit(0));
 }
 
 if (process.env[WORKER_ENV] === '1' && typeof process.send === 'function') startWorker();
