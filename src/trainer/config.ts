@@ -1,5 +1,9 @@
 /**
  * GRPO trainer configuration (TRL's snake_case names) and its validation.
+ *
+ * {@link GRPO_CONFIG_KEYS} is the one source of every key: its default, its documentation and its
+ * check. The types {@link GRPOConfig} and {@link ResolvedGRPOConfig}, the list of known keys,
+ * {@link resolveConfig} and the README's table ({@link configTable}) all follow from it.
  */
 import type { EstimatorSpec } from '../advantages';
 import { describeValue } from '../checkpoint/fields';
@@ -15,82 +19,154 @@ const GROUP_BASELINE_ESTIMATORS = ['grpo', 'dr_grpo', 'rloo'];
  */
 export type AdvantageChoice = EstimatorSpec;
 
-/** Configuration of {@link GRPOTrainer}; every key is optional and has the default shown. */
-export interface GRPOConfig {
-  /** Responses sampled per prompt, G (default 8). Group-baseline estimators (grpo, dr_grpo, rloo) need G >= 2. */
-  num_generations?: number;
-  /** Prompts per step, P (default 16); a step has P * G samples. */
-  prompts_per_step?: number;
-  /** Optimiser updates per sampled batch, mu (default 1). */
-  num_iterations?: number;
-  /** Lower clip range: the ratio is clipped below at 1 - epsilon (default 0.2). */
-  epsilon?: number;
-  /** Upper clip range: clipped above at 1 + epsilon_high, at least `epsilon` (default: equal to epsilon; DAPO uses 0.28). */
-  epsilon_high?: number;
+/** What a key's default and check may look at: the keys resolved before it, and the policy's `maxLength`. */
+export interface ConfigContext<R> {
+  /** The keys declared before this one, already resolved and checked. */
+  resolved: Partial<R>;
+  /** The policy's maximum response length. */
+  maxLength: number;
+}
+
+/**
+ * One configuration key: its default (a value, or computed from the keys before it), its
+ * documentation (the README table's text) and its check. `T` is the key's value type.
+ */
+export interface ConfigKey<T, R = Record<string, unknown>> {
+  /** The default value, or a function of the keys declared before this one. */
+  default: T | ((context: ConfigContext<R>) => T);
+  /** How the default reads in the documentation (default: the value as JSON). */
+  defaultText?: string;
+  /** What the key does (one or two sentences, markdown). */
+  doc: string;
   /**
-   * KL coefficient to the frozen reference (default 0.04, TRL's original default; recent TRL
-   * versions default to 0, which here also skips the reference policy entirely).
+   * Throws naming the key when the value is not allowed; `fail(rule)` builds the standard error
+   * (`<Config>.<key> must be <rule>, got <value>`).
    */
-  beta?: number;
-  /** Loss aggregation over tokens (default `grpo`); see {@link LossType}. All four agree for one-token responses. */
-  loss_type?: LossType;
-  /** Adam step size (default 1e-3). */
-  learning_rate?: number;
-  /** Global-norm gradient clipping threshold (default 1.0; 0 disables clipping, the norm is still logged). */
-  max_grad_norm?: number;
-  /** Sampling and scoring temperature (default 1). */
-  temperature?: number;
-  /** Denominator length of the `dr_grpo` loss (default: the policy's `maxLength`). */
-  max_completion_length?: number;
-  /** Seed of the trainer's Rng (prompt and response sampling): an integer in [0, 2^32) (default 0). */
-  seed?: number;
-  /** Advantage estimator (default `grpo`). */
-  advantage?: AdvantageChoice;
+  check: (value: T, fail: (rule: string) => never, context: ConfigContext<R>) => void;
 }
 
-/** A configuration with every default filled in. */
-export interface ResolvedGRPOConfig {
-  num_generations: number;
-  prompts_per_step: number;
-  num_iterations: number;
+/** The value type of a {@link ConfigKey}. */
+export type ConfigValue<K> = K extends { check: (value: infer T, ...rest: never[]) => void } ? T : never;
+
+const isInt = (v: number, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
+const isNum = (v: number) => typeof v === 'number' && Number.isFinite(v);
+
+/** The keys that other GRPO keys' defaults and checks read (declared before them). */
+interface GRPOKeysReadByOthers {
   epsilon: number;
-  epsilon_high: number;
-  beta: number;
-  loss_type: LossType;
-  learning_rate: number;
-  max_grad_norm: number;
-  temperature: number;
-  max_completion_length: number;
-  seed: number;
-  advantage: AdvantageChoice;
+  num_generations: number;
 }
 
-const KNOWN_KEYS: readonly (keyof GRPOConfig)[] = [
-  'num_generations',
-  'prompts_per_step',
-  'num_iterations',
-  'epsilon',
-  'epsilon_high',
-  'beta',
-  'loss_type',
-  'learning_rate',
-  'max_grad_norm',
-  'temperature',
-  'max_completion_length',
-  'seed',
-  'advantage',
-];
+/** Builds a typed key (so that `check` sees the key's own type). */
+function key<T>(spec: ConfigKey<T, GRPOKeysReadByOthers>): ConfigKey<T, GRPOKeysReadByOthers> {
+  return spec;
+}
+
+/**
+ * Every key of {@link GRPOConfig}, in resolution order, with its default, documentation and check.
+ * Errors name the key: `GRPOConfig.<key> must be <rule>, got <value>` (a number as it is, anything
+ * else with its type: a string "0.1" is not the number 0.1).
+ */
+export const GRPO_CONFIG_KEYS = {
+  num_generations: key<number>({
+    default: 8,
+    doc: 'Responses sampled per prompt, G. Group-baseline estimators (`grpo`, `dr_grpo`, `rloo`) need G >= 2.',
+    check: (v, fail) => isInt(v, 1) || fail('an integer >= 1'),
+  }),
+  prompts_per_step: key<number>({
+    default: 16,
+    doc: 'Prompts per step, P; a step has P * G samples.',
+    check: (v, fail) => isInt(v, 1) || fail('an integer >= 1'),
+  }),
+  num_iterations: key<number>({
+    default: 1,
+    doc: 'Optimiser updates per sampled batch, mu.',
+    check: (v, fail) => isInt(v, 1) || fail('an integer >= 1'),
+  }),
+  epsilon: key<number>({
+    default: 0.2,
+    doc: 'Lower clip range: the ratio is clipped below at 1 - epsilon.',
+    check: (v, fail) => (isNum(v) && v >= 0 && v < 1) || fail('a number in [0, 1)'),
+  }),
+  epsilon_high: key<number>({
+    default: ({ resolved }) => resolved.epsilon!,
+    defaultText: 'epsilon',
+    doc: 'Upper clip range: the ratio is clipped above at 1 + epsilon_high, at least `epsilon` (DAPO uses 0.28).',
+    check: (v, fail, { resolved }) => (isNum(v) && v >= resolved.epsilon!) || fail(`a finite number >= epsilon (${resolved.epsilon})`),
+  }),
+  beta: key<number>({
+    default: 0.04,
+    doc: "KL coefficient to the frozen reference (TRL's original default; recent TRL versions default to 0, which here also skips the reference policy entirely).",
+    check: (v, fail) => (isNum(v) && v >= 0) || fail('a finite number >= 0'),
+  }),
+  loss_type: key<LossType>({
+    default: 'grpo',
+    doc: 'Loss aggregation over tokens: `grpo`, `bnpo`, `dr_grpo` or `dapo` (see `LossType`). All four agree for one-token responses.',
+    check: (v, fail) => LOSS_TYPES.includes(v) || fail(`one of ${LOSS_TYPES.join(', ')}`),
+  }),
+  learning_rate: key<number>({
+    default: 1e-3,
+    doc: 'Adam step size.',
+    check: (v, fail) => (isNum(v) && v > 0) || fail('a finite number > 0'),
+  }),
+  max_grad_norm: key<number>({
+    default: 1.0,
+    doc: 'Global-norm gradient clipping threshold (0 disables clipping; the norm is still logged).',
+    check: (v, fail) => (isNum(v) && v >= 0) || fail('a finite number >= 0'),
+  }),
+  temperature: key<number>({
+    default: 1,
+    doc: 'Sampling and scoring temperature.',
+    check: (v, fail) => (isNum(v) && v > 0) || fail('a finite number > 0'),
+  }),
+  max_completion_length: key<number>({
+    default: ({ maxLength }) => maxLength,
+    defaultText: "the policy's `maxLength`",
+    doc: 'Denominator length of the `dr_grpo` loss.',
+    check: (v, fail, { maxLength }) => isInt(v, maxLength) || fail(`an integer >= the policy's maxLength (${maxLength})`),
+  }),
+  seed: key<number>({
+    default: 0,
+    doc: "Seed of the trainer's Rng (prompt and response sampling): an integer in [0, 2^32).",
+    check: (v) => checkSeed(v, 'GRPOConfig.seed'),
+  }),
+  advantage: key<AdvantageChoice>({
+    default: 'grpo',
+    doc: "Advantage estimator: a name (`grpo`, `dr_grpo`, `rloo`, `pgrpo`), a name with options (`{ name: 'pgrpo', min_count: 2 }`) or an estimator instance.",
+    check: (adv, fail, { resolved }) => {
+      if (!(typeof adv === 'string' || (typeof adv === 'object' && adv !== null && typeof adv.name === 'string'))) {
+        fail("an estimator name, an options object with a 'name', or an AdvantageEstimator");
+      }
+      if (GROUP_BASELINE_ESTIMATORS.includes(advantageName(adv)) && resolved.num_generations! < 2) {
+        throw new Error(
+          `GRPOConfig.num_generations must be >= 2 with advantage '${advantageName(adv)}' (its baseline is the mean of a prompt's ` +
+            `generations), got ${resolved.num_generations}`,
+        );
+      }
+    },
+  }),
+};
+
+type GRPOConfigKeys = typeof GRPO_CONFIG_KEYS;
+
+/** A configuration with every default filled in (one entry per key of {@link GRPO_CONFIG_KEYS}). */
+export type ResolvedGRPOConfig = { -readonly [K in keyof GRPOConfigKeys]: ConfigValue<GRPOConfigKeys[K]> };
+
+/**
+ * Configuration of {@link GRPOTrainer}: every key is optional; defaults, meanings and allowed
+ * values are in {@link GRPO_CONFIG_KEYS} (and in the README's table, made by {@link configTable}).
+ */
+export type GRPOConfig = Partial<ResolvedGRPOConfig>;
+
+const KNOWN_KEYS = Object.keys(GRPO_CONFIG_KEYS) as (keyof ResolvedGRPOConfig)[];
 
 /** The numeric and string keys compared when resuming (everything but the estimator object). */
 export const RESUME_CHECKED_KEYS: readonly (keyof ResolvedGRPOConfig)[] = KNOWN_KEYS.filter((k) => k !== 'advantage');
 
-function check(ok: boolean, key: string, value: unknown, rule: string): void {
-  // A number is shown as it is; anything else with its type (a string "0.1" is not the number 0.1).
-  if (!ok) throw new Error(`GRPOConfig.${key} must be ${rule}, got ${typeof value === 'number' ? value : describeValue(value)}`);
+/** The standard error for a value that breaks a key's rule: a number as it is, anything else with its type. */
+function configError(configName: string, key: string, value: unknown, rule: string): never {
+  throw new Error(`${configName}.${key} must be ${rule}, got ${typeof value === 'number' ? value : describeValue(value)}`);
 }
-
-const isInt = (v: number, min: number) => typeof v === 'number' && Number.isInteger(v) && v >= min;
-const isNum = (v: number) => typeof v === 'number' && Number.isFinite(v);
 
 /** Name of the estimator a choice selects (`custom:<name>` for an instance). */
 export function advantageName(choice: AdvantageChoice): string {
@@ -100,56 +176,50 @@ export function advantageName(choice: AdvantageChoice): string {
 }
 
 /**
+ * Fills in defaults and checks keys of a configuration described by `keys`, in their order: an
+ * unknown key is an error naming it and listing the known ones; a bad value is an error naming the
+ * key (see {@link ConfigKey.check}). Shared by the kit's trainer configurations.
+ */
+export function resolveKeys<R>(
+  configName: string,
+  keys: { [K in keyof R]: ConfigKey<R[K], R> },
+  config: Partial<R>,
+  maxLength = 0,
+): R {
+  if (config === null || typeof config !== 'object') throw new Error(`${configName} must be an object`);
+  const names = Object.keys(keys);
+  for (const name of Object.keys(config)) {
+    if (!names.includes(name)) throw new Error(`${configName} has unknown key '${name}' (known keys: ${names.join(', ')})`);
+  }
+  const resolved: Partial<R> = {};
+  const context: ConfigContext<R> = { resolved, maxLength };
+  for (const name of names as (keyof R & string)[]) {
+    const spec = keys[name];
+    const given = config[name];
+    const value = given !== undefined ? given : typeof spec.default === 'function' ? (spec.default as (c: ConfigContext<R>) => R[typeof name])(context) : spec.default;
+    spec.check(value as R[typeof name], (rule) => configError(configName, name, value, rule), context);
+    resolved[name] = value as R[typeof name];
+  }
+  return resolved as R;
+}
+
+/**
  * Fills in defaults and validates every key, naming the key in the error.
  * @param maxLength - the policy's maximum response length (default of `max_completion_length`).
  */
 export function resolveConfig(config: GRPOConfig, maxLength: number): ResolvedGRPOConfig {
-  if (config === null || typeof config !== 'object') throw new Error('GRPOConfig must be an object');
-  for (const key of Object.keys(config)) {
-    if (!(KNOWN_KEYS as readonly string[]).includes(key)) {
-      throw new Error(`GRPOConfig has unknown key '${key}' (known keys: ${KNOWN_KEYS.join(', ')})`);
-    }
+  return resolveKeys<ResolvedGRPOConfig>('GRPOConfig', GRPO_CONFIG_KEYS, config, maxLength);
+}
+
+/**
+ * The markdown table of a configuration's keys (key, default, meaning), as the README shows it.
+ * Defaults are written as JSON unless the key gives a `defaultText`.
+ */
+export function configTable<R>(keys: { [K in keyof R]: ConfigKey<R[K], R> } = GRPO_CONFIG_KEYS as never): string {
+  const rows = ['| key | default | meaning |', '| --- | --- | --- |'];
+  for (const [name, spec] of Object.entries(keys) as [string, ConfigKey<unknown, R>][]) {
+    const shown = spec.defaultText ?? JSON.stringify(spec.default);
+    rows.push(`| \`${name}\` | ${spec.defaultText ? shown : `\`${shown}\``} | ${spec.doc.replace(/\|/g, '\\|')} |`);
   }
-  const epsilon = config.epsilon ?? 0.2;
-  const r: ResolvedGRPOConfig = {
-    num_generations: config.num_generations ?? 8,
-    prompts_per_step: config.prompts_per_step ?? 16,
-    num_iterations: config.num_iterations ?? 1,
-    epsilon,
-    epsilon_high: config.epsilon_high ?? epsilon,
-    beta: config.beta ?? 0.04,
-    loss_type: config.loss_type ?? 'grpo',
-    learning_rate: config.learning_rate ?? 1e-3,
-    max_grad_norm: config.max_grad_norm ?? 1.0,
-    temperature: config.temperature ?? 1,
-    max_completion_length: config.max_completion_length ?? maxLength,
-    seed: config.seed ?? 0,
-    advantage: config.advantage ?? 'grpo',
-  };
-  check(isInt(r.num_generations, 1), 'num_generations', r.num_generations, 'an integer >= 1');
-  check(isInt(r.prompts_per_step, 1), 'prompts_per_step', r.prompts_per_step, 'an integer >= 1');
-  check(isInt(r.num_iterations, 1), 'num_iterations', r.num_iterations, 'an integer >= 1');
-  check(isNum(r.epsilon) && r.epsilon >= 0 && r.epsilon < 1, 'epsilon', r.epsilon, 'a number in [0, 1)');
-  check(isNum(r.epsilon_high) && r.epsilon_high >= r.epsilon, 'epsilon_high', r.epsilon_high, `a finite number >= epsilon (${r.epsilon})`);
-  check(isNum(r.beta) && r.beta >= 0, 'beta', r.beta, 'a finite number >= 0');
-  check(LOSS_TYPES.includes(r.loss_type), 'loss_type', r.loss_type, `one of ${LOSS_TYPES.join(', ')}`);
-  check(isNum(r.learning_rate) && r.learning_rate > 0, 'learning_rate', r.learning_rate, 'a finite number > 0');
-  check(isNum(r.max_grad_norm) && r.max_grad_norm >= 0, 'max_grad_norm', r.max_grad_norm, 'a finite number >= 0');
-  check(isNum(r.temperature) && r.temperature > 0, 'temperature', r.temperature, 'a finite number > 0');
-  check(isInt(r.max_completion_length, maxLength), 'max_completion_length', r.max_completion_length, `an integer >= the policy's maxLength (${maxLength})`);
-  checkSeed(r.seed, 'GRPOConfig.seed');
-  const adv = r.advantage;
-  check(
-    typeof adv === 'string' || (typeof adv === 'object' && adv !== null && typeof adv.name === 'string'),
-    'advantage',
-    adv,
-    "an estimator name, an options object with a 'name', or an AdvantageEstimator",
-  );
-  if (GROUP_BASELINE_ESTIMATORS.includes(advantageName(adv)) && r.num_generations < 2) {
-    throw new Error(
-      `GRPOConfig.num_generations must be >= 2 with advantage '${advantageName(adv)}' (its baseline is the mean of a prompt's ` +
-        `generations), got ${r.num_generations}`,
-    );
-  }
-  return r;
+  return rows.join('\n');
 }
