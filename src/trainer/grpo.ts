@@ -17,7 +17,7 @@ import { checkGrpoCheckpoint, GRPO_CHECKPOINT_FORMAT, type GRPOCheckpoint } from
 import { clipByGlobalNorm } from './clip';
 import { advantageName, resolveConfig, RESUME_CHECKED_KEYS, type GRPOConfig, type ResolvedGRPOConfig } from './config';
 import { grpoLoss } from './loss';
-import { stepMetrics, TOKEN_STATS, type StepSamples } from './metrics';
+import { stepMetrics, TOKEN_STAT_NAMES, TOKEN_STATS, type StepSamples, type TokenStatName } from './metrics';
 import type { Prompt, Response, Task } from './task';
 
 export type { GRPOCheckpoint } from './checkpoint';
@@ -283,21 +283,30 @@ export class GRPOTrainer {
       const losses: tf.Scalar[] = [];
       const norms: tf.Scalar[] = [];
       for (let it = 0; it < cfg.num_iterations; it++) {
-        let diagnostics: tf.Tensor[] = [];
+        // Per-token tensors of the statistics, by name (kept past the forward tidy).
+        let perToken: Record<Exclude<TokenStatName, 'tokens'>, tf.Tensor> | null = null;
         const { value, grads } = tf.variableGrads(() => {
           const ev = this.policy.evaluate(contexts, tokens, cfg.temperature);
           const out = grpoLoss({ logProbs: ev.logProbs, oldLogProbs, refLogProbs, advantages, mask }, cfg);
           // Kept past the forward tidy; the statistics are formed after the gradient, where no tape records them.
           if (ev.entropy === undefined) throw new Error('policy.evaluate returned no entropy although the trainer asked for it (options.entropy is not false)');
-          diagnostics = [out.kl, out.lowClipped, out.highClipped, ev.entropy].map((t) => own(tf.keep(t)));
+          const keep = (t: tf.Tensor) => own(tf.keep(t));
+          perToken = { kl: keep(out.kl), low_clipped: keep(out.lowClipped), high_clipped: keep(out.highClipped), entropy: keep(ev.entropy) };
           return out.loss;
         }, vars);
         // Per-sample token statistics, read back with everything else. Statistic-major [TOKEN_STATS, N],
         // flattened: stacking on a new first axis is a few block copies, while stacking per-sample sums
         // along axis 1 copies one number at a time on wasm (0.5 ms per step at N = 512). One sum over
-        // tokens then serves all five statistics.
-        const [kl, low, high, entropy] = diagnostics as tf.Tensor2D[];
-        stats.push(own(tf.tidy(() => tf.reshape(tf.sum(tf.stack([mask, kl!, low!, high!, tf.mul(entropy!, mask)]), 2), [-1]))));
+        // tokens then serves all five statistics. Stacked in TOKEN_STAT_NAMES order, which stepMetrics reads by name.
+        const d = perToken!;
+        stats.push(
+          own(
+            tf.tidy(() => {
+              const byName: Record<TokenStatName, tf.Tensor> = { tokens: mask, kl: d.kl, low_clipped: d.low_clipped, high_clipped: d.high_clipped, entropy: tf.mul(d.entropy, mask) };
+              return tf.reshape(tf.sum(tf.stack(TOKEN_STAT_NAMES.map((name) => byName[name])), 2), [-1]);
+            }),
+          ),
+        );
         losses.push(own(value));
         const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
         try {

@@ -56,10 +56,12 @@ export interface GRPOLossOutput {
 
 /** The k3 estimator of KL(pi || ref) per token: `exp(ref - logp) - (ref - logp) - 1` (non-negative, unbiased). */
 export function k3KL(logProbs: tf.Tensor, refLogProbs: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const d = tf.sub(refLogProbs, logProbs);
-    return tf.sub(tf.sub(tf.exp(d), d), 1);
-  });
+  return tf.tidy(() => k3OfLogRatio(tf.sub(refLogProbs, logProbs)));
+}
+
+/** k3 from the log-ratio `d = ref - logp`: `exp(d) - d - 1`. The one formula; {@link grpoLoss} reuses `d` for the gradient. */
+function k3OfLogRatio(d: tf.Tensor): tf.Tensor {
+  return tf.sub(tf.sub(tf.exp(d), d), 1);
 }
 
 /**
@@ -100,7 +102,7 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
       let refDiff: tf.Tensor | null = null; // ref - logp at real tokens, for the KL gradient
       if (refLogProbs) {
         refDiff = tf.sub(tf.where(real, refLogProbs, oldLogProbs), logProbs);
-        kl = tf.mul(tf.sub(tf.sub(tf.exp(refDiff), refDiff), 1), mask); // k3KL, written out to reuse refDiff
+        kl = tf.mul(k3OfLogRatio(refDiff), mask);
       }
       // Reduction weight of each token: d loss / d (masked per-token loss).
       const weight = reductionWeights(mask, N, config);

@@ -17,8 +17,8 @@ export interface StepSamples {
   advantages: Float64Array;
   zeroStdGeneration: Uint8Array;
   /**
-   * Token statistics per sample, averaged over the step's updates, row-major `[N, 5]`:
-   * real tokens, KL sum, low-clipped tokens, high-clipped tokens, entropy sum.
+   * Token statistics per sample, averaged over the step's updates, row-major `[N, TOKEN_STATS]`;
+   * statistic `k` of sample `i` is at `i * TOKEN_STATS + k`, with `k` from {@link TOKEN_STAT}.
    */
   tokenStats: Float32Array;
   /** Whether a KL is computed (beta > 0). */
@@ -28,8 +28,22 @@ export interface StepSamples {
   gradNorm: number;
 }
 
+/**
+ * The per-sample token statistics the trainer packs, each a sum over the sample's tokens, in
+ * packing order: real tokens, KL, low-clipped tokens, high-clipped tokens, entropy. The one place
+ * that order is defined: the trainer stacks its tensors by these names, and {@link TOKEN_STAT}
+ * reads them back by name.
+ */
+export const TOKEN_STAT_NAMES = ['tokens', 'kl', 'low_clipped', 'high_clipped', 'entropy'] as const;
+
+/** Name of one packed token statistic. */
+export type TokenStatName = (typeof TOKEN_STAT_NAMES)[number];
+
+/** Position of each named token statistic in the pack (see {@link TOKEN_STAT_NAMES}). */
+export const TOKEN_STAT = Object.fromEntries(TOKEN_STAT_NAMES.map((name, k) => [name, k])) as Readonly<Record<TokenStatName, number>>;
+
 /** Number of per-sample token statistics packed by the trainer (see {@link StepSamples.tokenStats}). */
-export const TOKEN_STATS = 5;
+export const TOKEN_STATS = TOKEN_STAT_NAMES.length;
 
 /**
  * Metric names (TRL's where they exist): `num_samples`, `reward_mean`, `reward_std` (population
@@ -74,8 +88,8 @@ export function stepMetrics(step: number, s: StepSamples): MetricRecord[] {
     const group = slot === G ? ALL_GROUPS : s.groups[slot]!;
     const push = (metric: string, value: number) => records.push({ step, group, metric, value });
     const std = (sum: number, sq: number) => Math.sqrt(Math.max(0, sq / n - (sum / n) ** 2));
-    const tokens = tok[slot * TOKEN_STATS]!;
-    const perToken = (k: number) => (tokens > 0 ? tok[slot * TOKEN_STATS + k]! / tokens : 0);
+    const tokens = tok[slot * TOKEN_STATS + TOKEN_STAT.tokens]!;
+    const perToken = (name: TokenStatName) => (tokens > 0 ? tok[slot * TOKEN_STATS + TOKEN_STAT[name]]! / tokens : 0);
     push('num_samples', n);
     push('reward_mean', rSum[slot]! / n);
     push('reward_std', std(rSum[slot]!, rSq[slot]!));
@@ -84,11 +98,11 @@ export function stepMetrics(step: number, s: StepSamples): MetricRecord[] {
     push('advantage_std', std(aSum[slot]!, aSq[slot]!));
     push('frac_reward_zero_std', zero[slot]! / n);
     push('completion_length', tokens / n);
-    if (s.hasKL) push('kl', perToken(1));
-    push('clip_ratio/low_mean', perToken(2));
-    push('clip_ratio/high_mean', perToken(3));
-    push('clip_ratio/region_mean', perToken(2) + perToken(3));
-    push('entropy', perToken(4));
+    if (s.hasKL) push('kl', perToken('kl'));
+    push('clip_ratio/low_mean', perToken('low_clipped'));
+    push('clip_ratio/high_mean', perToken('high_clipped'));
+    push('clip_ratio/region_mean', perToken('low_clipped') + perToken('high_clipped'));
+    push('entropy', perToken('entropy'));
     if (slot === G) {
       push('loss', s.loss);
       push('grad_norm', s.gradNorm);
