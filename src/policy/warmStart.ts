@@ -17,9 +17,23 @@ export interface WarmStartExample {
   response: number | readonly number[];
 }
 
+/**
+ * How {@link supervisedWarmStart} turns gradients into updates:
+ * - `adam`: one Adam optimiser (beta1 0.9, beta2 0.999, eps 1e-8) for all of the call's `steps`;
+ *   its moments start at zero on every call and are discarded at the end.
+ * - `normalized-gradient`: every update is a fresh Adam's first step, with no state carried from
+ *   one update to the next: each parameter moves by `learning_rate * g / (|g| + 1e-8)`, i.e. by
+ *   `learning_rate` against the sign of its gradient (by less only where `|g|` is near 1e-8). It is
+ *   computed by a fresh Adam per update, so `steps: n` equals n calls with `steps: 1` bit for bit.
+ */
+export type WarmStartOptimizer = 'adam' | 'normalized-gradient';
+
+/** The warm-start optimisers, for validation. */
+export const WARM_START_OPTIMIZERS: readonly WarmStartOptimizer[] = ['adam', 'normalized-gradient'];
+
 /** Options of {@link supervisedWarmStart}. */
 export interface WarmStartOptions {
-  /** Number of Adam updates (default 100). */
+  /** Number of updates (default 100). */
   steps?: number;
   /** Examples per update, drawn without replacement per pass (default: all examples). */
   batch_size?: number;
@@ -27,11 +41,19 @@ export interface WarmStartOptions {
   learning_rate?: number;
   /** Seed of the minibatch order (default 0). */
   seed?: number;
+  /** Update rule (default `adam`); see {@link WarmStartOptimizer}. */
+  optimizer?: WarmStartOptimizer;
 }
 
 /**
- * Minimises the mean per-token cross-entropy of the examples' responses with Adam and returns the
- * loss of every update (the loss curve). One read-back per update.
+ * Minimises the mean per-token cross-entropy of the examples' responses and returns the loss of
+ * every update (the loss curve). One read-back per update.
+ *
+ * The optimiser lives for one call only: each call starts a fresh Adam. A caller that takes one
+ * update per call (to watch a probability between updates, as the bandit studies' warm start
+ * `warmStartToward` does) therefore takes normalised-gradient steps, each parameter moving by about
+ * `learning_rate`, not the steps of one continuing Adam; `optimizer: 'normalized-gradient'` says so
+ * explicitly and gives the same numbers bit for bit with any number of steps per call.
  */
 export function supervisedWarmStart(policy: Policy, examples: readonly WarmStartExample[], options: WarmStartOptions = {}): number[] {
   const steps = options.steps ?? 100;
@@ -60,13 +82,22 @@ export function supervisedWarmStart(policy: Policy, examples: readonly WarmStart
     if (fl !== F) throw new Error(`examples[${i}].features has ${fl} values, expected policy.featureDim = ${F}`);
   });
 
+  const optimizer = options.optimizer ?? 'adam';
+  if (!WARM_START_OPTIMIZERS.includes(optimizer)) {
+    throw new Error(`optimizer must be one of ${WARM_START_OPTIMIZERS.join(', ')}, got ${JSON.stringify(optimizer)}`);
+  }
   const rng = new Rng(options.seed ?? 0, 'supervisedWarmStart options.seed');
-  const adam = new Adam(policy.trainableVariables(), { learning_rate: lr });
+  const freshAdam = () => new Adam(policy.trainableVariables(), { learning_rate: lr });
+  let adam = freshAdam();
   const order = examples.map((_, i) => i);
   let cursor = order.length;
   const losses: number[] = [];
   try {
     for (let s = 0; s < steps; s++) {
+      if (optimizer === 'normalized-gradient' && s > 0) {
+        adam.dispose();
+        adam = freshAdam();
+      }
       const batch: number[] = [];
       while (batch.length < Math.min(batchSize, examples.length)) {
         if (cursor >= order.length) {

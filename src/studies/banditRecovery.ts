@@ -83,6 +83,12 @@ const WARM_START_MAX_STEPS = 1000;
  * Supervised warm start on majority examples (majority users labelled with the majority's
  * favourite), one step at a time, until a `minority` user gets that response with probability >=
  * `target` (through the shared network), then `extraSteps` more. Returns the steps taken and the probability reached.
+ *
+ * The steps toward the target are normalised-gradient steps (`optimizer: 'normalized-gradient'`:
+ * each parameter moves by about the learning rate 0.01 against its gradient's sign, no optimiser
+ * state between steps), so the probability is checked after every step; the `extraSteps` are one
+ * continuing Adam. (Both are what the committed figures were made with: before the option existed,
+ * each one-step call built a fresh Adam, whose first step is this normalised-gradient step.)
  */
 function warmStartToward(
   policy: CategoricalMLPPolicy,
@@ -102,12 +108,12 @@ function warmStartToward(
   // Stops at the target or after WARM_START_MAX_STEPS (some Polis tables never get there through the
   // shared network); the probability actually reached is returned and logged either way.
   while (probability < target && steps < WARM_START_MAX_STEPS) {
-    supervisedWarmStart(policy, [{ group: majority, response }], { steps: WARM_START_CHUNK, seed: seed + steps, learning_rate: 0.01 });
+    supervisedWarmStart(policy, [{ group: majority, response }], { steps: WARM_START_CHUNK, seed: seed + steps, learning_rate: 0.01, optimizer: 'normalized-gradient' });
     steps += WARM_START_CHUNK;
     probability = policy.responseProbabilities(minorityContext)[0]![response]!;
   }
   if (extraSteps > 0) {
-    supervisedWarmStart(policy, [{ group: majority, response }], { steps: extraSteps, seed: seed + steps, learning_rate: 0.01 });
+    supervisedWarmStart(policy, [{ group: majority, response }], { steps: extraSteps, seed: seed + steps, learning_rate: 0.01, optimizer: 'adam' });
     steps += extraSteps;
     probability = policy.responseProbabilities(minorityContext)[0]![response]!;
   }
