@@ -16,13 +16,27 @@ interface TslabDisplay {
  * this works even when the kernel's tslab is not the copy this package would resolve.
  */
 export function notebookDisplay(): TslabDisplay | null {
+  return tslabPublicModule()?.display ?? null;
+}
+
+/** The public module of the tslab copy whose kernel runs this process, or null outside a kernel. */
+function tslabPublicModule(): { display: TslabDisplay; newDisplay(): TslabDisplay } | null {
   for (const [path, mod] of Object.entries(require.cache)) {
     if (!/[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(path)) continue;
     if ((mod?.exports as { lastWriteDisplayData?: unknown } | undefined)?.lastWriteDisplayData) {
-      return (require(join(dirname(path), 'public.js')) as { display: TslabDisplay }).display;
+      return require(join(dirname(path), 'public.js')) as { display: TslabDisplay; newDisplay(): TslabDisplay };
     }
   }
   return null;
+}
+
+/**
+ * A new display of the running tslab kernel that shows one output and overwrites it on each call
+ * (tslab's `newDisplay()`, from the kernel's own copy as in {@link notebookDisplay}); null outside a kernel.
+ */
+export function newNotebookDisplay(): TslabDisplay | null {
+  const publicModule = tslabPublicModule();
+  return publicModule ? publicModule.newDisplay() : null;
 }
 
 /** True when running inside a tslab Jupyter kernel. */

@@ -182,7 +182,7 @@ export function runTableRecovery(method: RecoveryMethod, seed: number, table: Pr
     advantage,
   });
   try {
-    const records = trainer.train(c.steps);
+    const records = trainer.train(c.steps, { progress: false }); // one cell of an experiment: the runner shows progress
     for (const g of groups) {
       records.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
     }

@@ -18,6 +18,7 @@ import { clipByGlobalNorm } from './clip';
 import { advantageName, resolveConfig, RESUME_CHECKED_KEYS, type GRPOConfig, type ResolvedGRPOConfig } from './config';
 import { grpoLoss } from './loss';
 import { stepMetrics, TOKEN_STAT_NAMES, TOKEN_STATS, type StepSamples, type TokenStatName } from './metrics';
+import { trainProgress, type TrainProgressOption } from './progress';
 import type { Prompt, Response, Task } from './task';
 
 export type { GRPOCheckpoint } from './checkpoint';
@@ -31,6 +32,11 @@ export interface TrainOptions {
    * pass false and take the records from `onStep`: memory then stays flat however many steps run.
    */
   keepHistory?: boolean;
+  /**
+   * Progress bar with steps/s, time left and recent reward per group (see ./progress): default on in
+   * a notebook or on a terminal, off elsewhere; `false` turns it off, `true` or options turn it on.
+   */
+  progress?: TrainProgressOption;
 }
 
 /** The checkpoint's record of a configuration: every checked key, and the estimator by name. */
@@ -211,11 +217,14 @@ export class GRPOTrainer {
     if (!Number.isInteger(steps) || steps < 0) throw new Error(`steps must be a non-negative integer, got ${steps}`);
     const keep = options.keepHistory ?? true;
     const out: MetricRecord[] = [];
+    const progress = trainProgress(steps, options.progress);
     for (let s = 0; s < steps; s++) {
       const records = this.runStep(keep);
+      progress?.step(records);
       options.onStep?.(records, this.completed - 1);
       if (keep) for (const r of records) out.push(r);
     }
+    progress?.finish();
     return out;
   }
 

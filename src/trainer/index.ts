@@ -4,6 +4,8 @@
  */
 export { GRPOTrainer, createPGRPOTrainer } from './grpo';
 export type { GRPOCheckpoint, TrainOptions } from './grpo';
+export { formatTrainProgress, trainProgress, trainProgressHtml, TrainProgressTracker } from './progress';
+export type { TrainProgress, TrainProgressOption, TrainProgressOptions } from './progress';
 export { checkGrpoCheckpoint, GRPO_CHECKPOINT_FORMAT } from './checkpoint';
 export type { GRPOConfig, ResolvedGRPOConfig, AdvantageChoice } from './config';
 export { resolveConfig } from './config';
