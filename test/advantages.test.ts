@@ -286,7 +286,7 @@ test('createEstimator: names, configs with options, and ready estimators', () =>
   assert.equal(windowed.getState() !== null && (windowed.getState() as { window: number }).window, 4);
   const custom = defineEstimator('const', (input) => new Float64Array(input.rewards.length).fill(0.5));
   assert.equal(createEstimator(custom), custom);
-  assert.throws(() => createEstimator('ppo' as never), /unknown estimator 'ppo' \(known: grpo, dr_grpo, rloo, pgrpo\)/);
+  assert.throws(() => createEstimator('ppo' as never), /unknown estimator 'ppo' \(known: grpo, dr_grpo, rloo, pgrpo, pgrpo_random_groups\)/);
   assert.throws(() => createEstimator({ name: 'rloo', epsilon: 1 } as never), /rloo: unknown option 'epsilon'/);
   assert.throws(() => createEstimator({ name: 'x', compute: () => null } as never), /missing: getState, setState/);
 });

@@ -1,8 +1,10 @@
 /**
  * GRPO group-relative advantages, with TRL's `scale_rewards` choices, and Dr. GRPO (mean-only).
+ *
+ * The whole definition is {@link grpoAdvantages}: read it to learn the method.
  */
-import { validatedGenerationStats } from './generation';
-import { checkEpsilon, checkOptionKeys, emptyResult, expectNullState } from './input';
+import { generationStats, requireBaselines } from './generation';
+import { checkEpsilon, checkOptionKeys, emptyResult, expectNullState, validateInput } from './input';
 import { unbiasedStd, wholeMoments } from './moments';
 import type { AdvantageEstimator, AdvantageInput, AdvantageResult } from './types';
 
@@ -20,11 +22,14 @@ export interface GrpoOptions {
   epsilon?: number;
 }
 
+/** GRPO's defaults (TRL's): the registry documents and records these. */
+export const GRPO_DEFAULTS: Required<GrpoOptions> = { scale_rewards: 'group', epsilon: 1e-4 };
+
 const SCALE_REWARDS: readonly ScaleRewards[] = ['group', 'batch', 'none'];
 
 /**
- * GRPO: `advantage = (r - mean_g) / (std + epsilon)` with `mean_g` the mean reward of the sample's
- * generation group (prompt).
+ * GRPO's advantages for one batch: `advantage = (r - mean_g) / (std + epsilon)`, with `mean_g` the
+ * mean reward of the sample's generation group (prompt) and std per `scaleRewards`.
  *
  * - The std is the unbiased (n - 1) std, as `torch.Tensor.std()` in TRL.
  * - Every generation group needs at least two samples (`num_generations >= 2`); a single-sample
@@ -33,14 +38,40 @@ const SCALE_REWARDS: readonly ScaleRewards[] = ['group', 'batch', 'none'];
  *   exactly 0, its baseline equal to each sample's own reward, and `zeroStdGeneration = 1`.
  *
  * Baselines are the group means; scales are `std + epsilon` (1 for `'none'`).
+ *
+ * @param name - the estimator's name, prefixed to error messages.
  */
+export function grpoAdvantages(input: AdvantageInput, scaleRewards: ScaleRewards, epsilon: number, name = 'grpo'): AdvantageResult {
+  const n = validateInput(name, input);
+  const stats = generationStats(input);
+  requireBaselines(name, stats);
+  const { groupOf, count, mean, m2, zeroSpread } = stats;
+  const batch = scaleRewards === 'batch' ? wholeMoments(input.rewards) : undefined;
+  const result = emptyResult(n);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf[i]!;
+    const r = input.rewards[i]!;
+    if (scaleRewards === 'group') result.scales[i] = unbiasedStd(m2[g]!, count[g]!) + epsilon;
+    if (batch !== undefined) result.scales[i] = unbiasedStd(batch.m2, batch.count) + epsilon;
+    if (zeroSpread[g] === 1) {
+      result.baselines[i] = r; // advantage stays exactly 0
+      result.zeroStdGeneration[i] = 1;
+    } else {
+      result.baselines[i] = mean[g]!;
+      result.advantages[i] = (r - mean[g]!) / result.scales[i]!;
+    }
+  }
+  return result;
+}
+
+/** GRPO as an estimator (see {@link grpoAdvantages}); options default to {@link GRPO_DEFAULTS}. */
 export function createGrpoEstimator(options?: GrpoOptions): AdvantageEstimator {
   return groupRelativeEstimator('grpo', options);
 }
 
 /**
  * Dr. GRPO ("Understanding R1-Zero-like Training", Liu et al. 2025): `advantage = r - mean_g`,
- * no std division (scale 1). Same group rules as {@link createGrpoEstimator}; this is GRPO with
+ * no std division (scale 1). Same group rules as {@link grpoAdvantages}; this is GRPO with
  * `scale_rewards: 'none'` under its own name.
  */
 export function createDrGrpoEstimator(): AdvantageEstimator {
@@ -49,52 +80,15 @@ export function createDrGrpoEstimator(): AdvantageEstimator {
 
 function groupRelativeEstimator(name: string, options: GrpoOptions | undefined): AdvantageEstimator {
   checkOptionKeys(name, options, ['scale_rewards', 'epsilon']);
-  const scaleRewards = options?.scale_rewards ?? 'group';
+  const scaleRewards = options?.scale_rewards ?? GRPO_DEFAULTS.scale_rewards;
   if (!SCALE_REWARDS.includes(scaleRewards)) {
     throw new Error(`${name}: scale_rewards must be one of ${SCALE_REWARDS.join(', ')}, got ${String(scaleRewards)}`);
   }
-  const epsilon = checkEpsilon(name, options?.epsilon, 1e-4, false);
+  const epsilon = checkEpsilon(name, options?.epsilon, GRPO_DEFAULTS.epsilon, false);
   return {
     name,
-    compute: (input) => computeGroupRelative(name, input, scaleRewards, epsilon),
+    compute: (input) => grpoAdvantages(input, scaleRewards, epsilon, name),
     getState: () => null,
     setState: (state) => expectNullState(name, state),
   };
-}
-
-function computeGroupRelative(name: string, input: AdvantageInput, scaleRewards: ScaleRewards, epsilon: number): AdvantageResult {
-  const { n, stats } = validatedGenerationStats(name, input);
-  const { groupOf, count, mean, m2, zeroSpread } = stats;
-  const numGroups = count.length;
-  const groupScale = new Float64Array(numGroups).fill(1);
-  if (scaleRewards === 'group') {
-    for (let g = 0; g < numGroups; g++) groupScale[g] = unbiasedStd(m2[g]!, count[g]!) + epsilon;
-  } else if (scaleRewards === 'batch') {
-    const batch = wholeMoments(input.rewards);
-    groupScale.fill(unbiasedStd(batch.m2, batch.count) + epsilon);
-  }
-
-  const { rewards } = input;
-  const result = emptyResult(n, false); // every scale is written below
-  const { advantages, baselines, scales, zeroStdGeneration } = result;
-  // Run by run (a run: adjacent samples of one group): the group's values are read once per run.
-  for (let i = 0; i < n; ) {
-    const g = groupOf[i]!;
-    const start = i;
-    const mu = mean[g]!;
-    const scale = groupScale[g]!;
-    const zero = zeroSpread[g] === 1;
-    do {
-      scales[i] = scale;
-      if (zero) {
-        baselines[i] = rewards[i]!; // advantages[i] stays exactly 0
-      } else {
-        baselines[i] = mu;
-        advantages[i] = (rewards[i]! - mu) / scale;
-      }
-      i++;
-    } while (i < n && groupOf[i] === g);
-    if (zero) zeroStdGeneration.fill(1, start, i);
-  }
-  return result;
 }

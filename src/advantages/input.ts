@@ -67,15 +67,6 @@ export function rewardProblem(reward: number): string | null {
  * {@link MAX_REWARD_MAGNITUDE}.
  */
 export function checkRewards(estimator: string, rewards: Float64Array): void {
-  // With s = r * 2^14, `s*s - s*s` is 0 when s*s is finite and NaN when r is NaN or ±Infinity or
-  // when |r| > ~8.2e149 (so that s*s overflows): every reward beyond the bound, and a few just
-  // under it, fail this branch-free pass; the exact rule is applied only on failure, to find the index.
-  let sum = 0;
-  for (let i = 0; i < rewards.length; i++) {
-    const s = rewards[i]! * 16384;
-    sum += s * s - s * s;
-  }
-  if (sum === 0) return;
   for (let i = 0; i < rewards.length; i++) {
     const problem = rewardProblem(rewards[i]!);
     if (problem !== null) throw new Error(`${estimator}: rewards[${i}] is ${rewards[i]}; ${problem}`);
@@ -85,8 +76,6 @@ export function checkRewards(estimator: string, rewards: Float64Array): void {
 /** Throws, naming the first index, when a preference-group label is not a non-empty string. */
 export function checkPreferenceGroups(estimator: string, labels: readonly unknown[]): void {
   for (let i = 0; i < labels.length; i++) {
-    // Type and length of every label: cheaper than skipping repeats, since comparing two strings
-    // is a call into V8's string code even when they are the same string.
     const p = labels[i];
     if (typeof p !== 'string' || p.length === 0) throw badPreferenceGroup(estimator, i, p);
   }
@@ -97,17 +86,12 @@ export function badPreferenceGroup(estimator: string, i: number, label: unknown)
   return new Error(`${estimator}: preferenceGroups[${i}] is ${JSON.stringify(label) ?? String(label)}; it must be a non-empty string`);
 }
 
-/**
- * Allocates a result for `n` samples: zero advantages and baselines, unit scales, no flags.
- * `unitScales: false` leaves scales 0, for a caller that writes every scale (saves a pass).
- */
-export function emptyResult(n: number, unitScales = true): AdvantageResult {
-  const scales = new Float64Array(n);
-  if (unitScales) scales.fill(1);
+/** Allocates a result for `n` samples: zero advantages and baselines, unit scales, no flags. */
+export function emptyResult(n: number): AdvantageResult {
   return {
     advantages: new Float64Array(n),
     baselines: new Float64Array(n),
-    scales,
+    scales: new Float64Array(n).fill(1),
     zeroStdGeneration: new Uint8Array(n),
     fallback: new Uint8Array(n),
   };

@@ -4,8 +4,8 @@
  * sit on a different scale is neither drowned out by nor mistaken for the majority.
  */
 import { markZeroSpread } from './generation';
-import { densePreferenceGroups } from './grouping';
-import { checkEpsilon, checkOptionKeys, checkRewards, checkShape, emptyResult } from './input';
+import { denseGroups } from './grouping';
+import { checkEpsilon, checkOptionKeys, emptyResult, validateInput } from './input';
 import { unbiasedStd, wholeMoments } from './moments';
 import { PreferenceHistory, checkGroupState, type PreferenceGroupState, type PreferenceGroupStats } from './preference-history';
 import type { AdvantageEstimator, AdvantageInput, AdvantageResult } from './types';
@@ -58,6 +58,9 @@ export interface PgrpoEstimator extends AdvantageEstimator {
 
 const NAME = 'pgrpo';
 
+/** P-GRPO's defaults (`decay`, `window` and `groups` are unset by default): the registry documents and records these. */
+export const PGRPO_DEFAULTS = { update: 'before', min_count: 2, epsilon: 1e-4 } as const;
+
 /**
  * P-GRPO: `advantage = (r - mean_p) / (std_p + epsilon)`, where `mean_p` and `std_p` are running
  * statistics of the sample's preference group over the batches seen so far (see
@@ -67,9 +70,9 @@ const NAME = 'pgrpo';
  */
 export function createPgrpoEstimator(options?: PgrpoOptions): PgrpoEstimator {
   checkOptionKeys(NAME, options, ['update', 'min_count', 'decay', 'window', 'epsilon', 'groups']);
-  const update = options?.update ?? 'before';
+  const update = options?.update ?? PGRPO_DEFAULTS.update;
   if (update !== 'before' && update !== 'after') throw new Error(`${NAME}: update must be 'before' or 'after', got ${String(update)}`);
-  const minCount = options?.min_count ?? 2;
+  const minCount = options?.min_count ?? PGRPO_DEFAULTS.min_count;
   if (!Number.isInteger(minCount) || minCount < 2) throw new Error(`${NAME}: min_count must be an integer >= 2, got ${minCount}`);
   const { decay, window } = options ?? {};
   if (decay !== undefined && window !== undefined) throw new Error(`${NAME}: decay and window are mutually exclusive; set one`);
@@ -79,7 +82,7 @@ export function createPgrpoEstimator(options?: PgrpoOptions): PgrpoEstimator {
   if (window !== undefined && !(Number.isInteger(window) && window >= minCount)) {
     throw new Error(`${NAME}: window must be an integer >= min_count (${minCount}), got ${window}`);
   }
-  const epsilon = checkEpsilon(NAME, options?.epsilon, 1e-4, true);
+  const epsilon = checkEpsilon(NAME, options?.epsilon, PGRPO_DEFAULTS.epsilon, true);
   const declared = options?.groups === undefined ? undefined : checkDeclaredGroups(options.groups);
   const forgetting = { decay, window };
 
@@ -88,7 +91,7 @@ export function createPgrpoEstimator(options?: PgrpoOptions): PgrpoEstimator {
 
   return {
     name: NAME,
-    compute: (input) => computePgrpo(input, history, declared, update, minCount, epsilon),
+    compute: (input) => pgrpoAdvantages(input, history, { update, minCount, epsilon, declared }),
     stats: () => history.all(),
     getState: () => ({ estimator: NAME, version: 1, decay: decay ?? null, window: window ?? null, groups: history.getState() }),
     setState(state: unknown) {
@@ -99,69 +102,43 @@ export function createPgrpoEstimator(options?: PgrpoOptions): PgrpoEstimator {
   };
 }
 
-function computePgrpo(
+/**
+ * P-GRPO's advantages for one batch: each reward is compared with its preference group's running
+ * statistics from `history`, `(r - mean_p) / (std_p + epsilon)`; with `update: 'before'` the batch
+ * enters the history first, with `'after'` afterwards. A group whose statistics cover fewer than
+ * `minCount` rewards falls back to the whole batch's mean and std (`fallback = 1`).
+ */
+export function pgrpoAdvantages(
   input: AdvantageInput,
   history: PreferenceHistory,
-  declared: ReadonlySet<string> | undefined,
-  update: 'before' | 'after',
-  minCount: number,
-  epsilon: number,
+  settings: { update: 'before' | 'after'; minCount: number; epsilon: number; declared?: ReadonlySet<string> },
 ): AdvantageResult {
-  // validateInput's checks, in its order, with the labels checked while they are densified.
-  const n = checkShape(NAME, input);
-  checkRewards(NAME, input.rewards);
-  const { groupOf, ids: names } = densePreferenceGroups(NAME, input.preferenceGroups);
-  if (declared !== undefined) {
-    for (const name of names) {
-      if (!declared.has(name)) {
-        const i = input.preferenceGroups.indexOf(name);
-        throw new Error(`${NAME}: preferenceGroups[${i}] is '${name}', not one of the declared groups [${[...declared].join(', ')}]`);
-      }
+  const { update, minCount, epsilon, declared } = settings;
+  const n = validateInput(NAME, input);
+  const { groupOf, ids: names } = denseGroups(input.preferenceGroups);
+  for (const name of names) {
+    if (declared !== undefined && !declared.has(name)) {
+      const i = input.preferenceGroups.indexOf(name);
+      throw new Error(`${NAME}: preferenceGroups[${i}] is '${name}', not one of the declared groups [${[...declared].join(', ')}]`);
     }
   }
 
   if (update === 'before') history.absorb(input.rewards, groupOf, names);
-  // Baseline and scale per preference group, read from the history once per group, not per sample.
-  const groupMean = new Float64Array(names.length);
-  const groupScale = new Float64Array(names.length);
-  const fallbackGroup = new Uint8Array(names.length);
-  for (let g = 0; g < names.length; g++) {
-    const s = history.snapshot(names[g]!);
-    if (s.count >= minCount) {
-      groupMean[g] = s.mean;
-      groupScale[g] = s.std + epsilon;
-    } else {
-      fallbackGroup[g] = 1;
-    }
-  }
-  if (fallbackGroup.includes(1)) {
-    const batch = wholeMoments(input.rewards);
-    const batchScale = unbiasedStd(batch.m2, batch.count) + epsilon;
-    for (let g = 0; g < names.length; g++) {
-      if (fallbackGroup[g] === 1) {
-        groupMean[g] = batch.mean;
-        groupScale[g] = batchScale;
-      }
-    }
-  }
-
-  const { rewards } = input;
-  const result = emptyResult(n, false); // every scale is written below
+  const groupStats = names.map((name) => history.snapshot(name));
+  const batch = wholeMoments(input.rewards);
+  const result = emptyResult(n);
   markZeroSpread(input, result.zeroStdGeneration);
-  const { advantages, baselines, scales, fallback } = result;
-  // Run by run (a run: adjacent samples of one group): the group's values are read once per run.
-  for (let i = 0; i < n; ) {
-    const g = groupOf[i]!;
-    const start = i;
-    const mu = groupMean[g]!;
-    const scale = groupScale[g]!;
-    do {
-      baselines[i] = mu;
-      scales[i] = scale;
-      advantages[i] = (rewards[i]! - mu) / scale;
-      i++;
-    } while (i < n && groupOf[i] === g);
-    if (fallbackGroup[g] === 1) fallback.fill(1, start, i);
+  for (let i = 0; i < n; i++) {
+    const s = groupStats[groupOf[i]!]!;
+    if (s.count >= minCount) {
+      result.baselines[i] = s.mean;
+      result.scales[i] = s.std + epsilon;
+    } else {
+      result.baselines[i] = batch.mean;
+      result.scales[i] = unbiasedStd(batch.m2, batch.count) + epsilon;
+      result.fallback[i] = 1;
+    }
+    result.advantages[i] = (input.rewards[i]! - result.baselines[i]!) / result.scales[i]!;
   }
   if (update === 'after') history.absorb(input.rewards, groupOf, names);
   return result;

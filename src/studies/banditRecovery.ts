@@ -20,12 +20,16 @@ import { GRPOTrainer, tableTask } from '../trainer';
 import { CategoricalMLPPolicy, supervisedWarmStart } from '../policy';
 import { generateBandit } from '../data';
 import type { MetricRecord } from '../frames';
-import { createRandomGroupPgrpoEstimator } from './randomGroups';
+import { estimatorInfo } from '../advantages';
 
 /** Methods compared in the recovery studies (advantage estimators of the one GRPO trainer). */
 export const RECOVERY_METHODS = ['grpo', 'pgrpo', 'dr_grpo', 'rloo', 'pgrpo_random_groups'] as const;
-/** One of {@link RECOVERY_METHODS}. */
-export type RecoveryMethod = (typeof RECOVERY_METHODS)[number];
+/**
+ * A method: the name of any registered estimator (see `registerEstimator`), e.g. one of
+ * {@link RECOVERY_METHODS}. An estimator with a `shares` option (the random-group ablation) is given
+ * the study's groups, their true shares and the seed `seed + 7919`.
+ */
+export type RecoveryMethod = (typeof RECOVERY_METHODS)[number] | (string & {});
 
 /** Settings of one bandit recovery run. */
 export interface BanditRecoveryConfig {
@@ -172,7 +176,7 @@ export function runTableRecovery(method: RecoveryMethod, seed: number, table: Pr
   const majorityBest = majorityRow.indexOf(Math.max(...majorityRow));
   const warmStart = warmStartToward(policy, groups[0]!, smallest, majorityBest, c.warm_start_prob, c.extra_warm_start_steps, seed);
   const advantage: AdvantageChoice =
-    method === 'pgrpo_random_groups' ? createRandomGroupPgrpoEstimator(groups, shares, seed + 7919) : method;
+    estimatorInfo(method).options?.shares !== undefined ? { name: method, groups, shares, seed: seed + 7919 } : method;
   const trainer = new GRPOTrainer(policy, tableTask({ groups, shares, rewardTable: table.rewardTable }), {
     num_generations: c.num_generations,
     prompts_per_step: c.prompts_per_step,

@@ -1,5 +1,4 @@
 /** Studies: the protocols behind the kit's experiments and figures. */
 export * from './banditRecovery';
 export * from './polisTable';
-export * from './randomGroups';
 export * from './polisPairwise';

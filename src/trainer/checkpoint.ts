@@ -25,6 +25,11 @@ export interface GRPOCheckpoint {
   /** Frozen reference weights (null when beta = 0, which needs no reference). */
   reference: WeightData[] | null;
   adam: AdamState;
+  /**
+   * The estimator's resolved options (every option after defaults, see `resolveEstimator`), or null
+   * for an estimator passed as a ready object (its options are unknown to the kit).
+   */
+  estimator_options: Record<string, unknown> | null;
   estimator: unknown;
   rng: RngState;
 }
@@ -33,7 +38,8 @@ export interface GRPOCheckpoint {
  * Validates everything in a GRPO checkpoint that does not depend on the policy it is restored
  * into: format and version, `step`, `config` (strings and finite numbers), the policy and
  * reference weights (names, integer shapes, sizes, every value finite), the Adam state (one finite
- * moment array per policy weight, of its size), the estimator state (no non-finite number) and
+ * moment array per policy weight, of its size), the estimator's options (an object or null; a
+ * checkpoint saved before options were recorded is refused naming `estimator_options`), its state (no non-finite number) and
  * the RNG state ({@link checkRngState}). A missing or mistyped field, or a NaN (saved by JSON as
  * null), is an error naming the field, the variable and the index. Returns the checkpoint typed.
  */
@@ -58,6 +64,8 @@ export function checkGrpoCheckpoint(value: unknown, path = 'checkpoint'): GRPOCh
     r.pathOf('adam'),
     policy.map((w) => w.name),
   );
+  const estimatorOptions = r.objectOrNull('estimator_options');
+  if (estimatorOptions !== null) requireFiniteTree(estimatorOptions.value, estimatorOptions.path);
   requireFiniteTree(r.required('estimator'), r.pathOf('estimator'));
   checkRngState(r.required('rng'), r.pathOf('rng'));
   return value as GRPOCheckpoint;

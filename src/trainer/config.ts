@@ -5,13 +5,15 @@
  * check. The types {@link GRPOConfig} and {@link ResolvedGRPOConfig}, the list of known keys,
  * {@link resolveConfig} and the README's table ({@link configTable}) all follow from it.
  */
-import type { EstimatorSpec } from '../advantages';
+import { estimatorInfo, type EstimatorSpec } from '../advantages';
 import { describeValue } from '../checkpoint/fields';
 import { checkSeed } from '../random';
 import { LOSS_TYPES, type LossType } from './loss';
 
-/** Names of the built-in advantage estimators that need at least two generations per prompt. */
-const GROUP_BASELINE_ESTIMATORS = ['grpo', 'dr_grpo', 'rloo'];
+/** Whether the chosen estimator is registered as needing two generations per prompt (`needsTwoGenerations`). */
+function needsTwoGenerations(choice: AdvantageChoice): boolean {
+  return typeof choice === 'object' && 'compute' in choice ? false : estimatorInfo(advantageName(choice)).needsTwoGenerations === true;
+}
 
 /**
  * Which advantage estimator to use: a name (`grpo`, `dr_grpo`, `rloo`, `pgrpo`), a name with
@@ -137,7 +139,7 @@ export const GRPO_CONFIG_KEYS = {
       if (!(typeof adv === 'string' || (typeof adv === 'object' && adv !== null && typeof adv.name === 'string'))) {
         fail("an estimator name, an options object with a 'name', or an AdvantageEstimator");
       }
-      if (GROUP_BASELINE_ESTIMATORS.includes(advantageName(adv)) && resolved.num_generations! < 2) {
+      if (needsTwoGenerations(adv) && resolved.num_generations! < 2) {
         throw new Error(
           `GRPOConfig.num_generations must be >= 2 with advantage '${advantageName(adv)}' (its baseline is the mean of a prompt's ` +
             `generations), got ${resolved.num_generations}`,

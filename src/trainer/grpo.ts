@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { DataFrame } from 'danfojs-node';
-import { createEstimator, type PgrpoOptions } from '../advantages';
+import { createEstimator, resolveEstimator, type PgrpoOptions, type ResolvedEstimator } from '../advantages';
 import { MAX_REWARD_MAGNITUDE, rewardProblem } from '../advantages/input';
 import type { AdvantageEstimator } from '../advantages/types';
 import { describeValue, FLOAT32_MAX } from '../checkpoint/fields';
@@ -48,6 +48,26 @@ function configRecord(config: ResolvedGRPOConfig): Record<string, string | numbe
 }
 
 /**
+ * Throws when the estimator's resolved options differ from those a checkpoint was trained with,
+ * naming the option and both values (null on both sides: an estimator object, compared by name only).
+ */
+function checkSameEstimatorOptions(now: GRPOTrainer['estimatorSpec'], saved: Record<string, unknown> | null): void {
+  const where = `GRPOConfig.advantage (${now.name})`;
+  if ((now.options === null) !== (saved === null)) {
+    throw new Error(
+      `${where}: the checkpoint was trained with ${saved === null ? 'an estimator object (options unknown)' : 'a registered estimator with options'} ` +
+        `but resume was given ${now.options === null ? 'an estimator object' : 'a registered estimator by name'}`,
+    );
+  }
+  if (now.options === null || saved === null) return;
+  for (const key of new Set([...Object.keys(now.options), ...Object.keys(saved)])) {
+    const a = JSON.stringify(now.options[key]);
+    const b = JSON.stringify(saved[key]);
+    if (a !== b) throw new Error(`${where} option '${key}' is ${a ?? 'unset'} but the checkpoint was trained with ${b ?? 'unset'}`);
+  }
+}
+
+/**
  * Group Relative Policy Optimisation on a {@link Task} (TRL's GRPOTrainer, one process).
  *
  * Each step: draw `prompts_per_step` prompts, sample `num_generations` responses per prompt with
@@ -62,6 +82,11 @@ export class GRPOTrainer {
   readonly policy: Policy;
   readonly task: Task;
   readonly estimator: AdvantageEstimator;
+  /**
+   * The estimator's name and resolved options (every option after defaults), as checkpoints record
+   * them; `options` is null for an estimator passed as a ready object.
+   */
+  readonly estimatorSpec: { name: string; options: ResolvedEstimator['options'] | null };
   /** Frozen copy of the initial policy (null when beta = 0). */
   readonly reference: Policy | null;
   private readonly rng: Rng;
@@ -81,7 +106,14 @@ export class GRPOTrainer {
     checkTask(policy, task);
     this.policy = policy;
     this.task = task;
-    this.estimator = createEstimator(this.config.advantage);
+    const advantage = this.config.advantage;
+    if (typeof advantage === 'object' && 'compute' in advantage) {
+      this.estimator = createEstimator(advantage);
+      this.estimatorSpec = { name: this.estimator.name, options: null };
+    } else {
+      this.estimatorSpec = resolveEstimator(advantage);
+      this.estimator = createEstimator({ ...this.estimatorSpec.options, name: this.estimatorSpec.name });
+    }
     this.reference = this.config.beta > 0 ? policy.clone() : null;
     this.rng = new Rng(this.config.seed);
     this.adam = new Adam(policy.trainableVariables(), { learning_rate: this.config.learning_rate });
@@ -106,6 +138,7 @@ export class GRPOTrainer {
           throw new Error(`GRPOConfig.${key} is ${String(now[key])} but the checkpoint was trained with ${String(saved.config[key])}`);
         }
       }
+      checkSameEstimatorOptions(trainer.estimatorSpec, saved.estimator_options);
       // Everything that depends on the policy is checked before anything is written.
       const specs = policy.getWeights().map((w) => ({ name: w.name, shape: w.shape }));
       checkWeightData(specs, saved.policy, 'checkpoint.policy');
@@ -254,6 +287,7 @@ export class GRPOTrainer {
       policy: this.policy.getWeights(),
       reference: this.reference ? this.reference.getWeights() : null,
       adam: this.adam.getState(),
+      estimator_options: this.estimatorSpec.options,
       estimator: this.estimator.getState(),
       rng: this.rng.getState(),
     });
