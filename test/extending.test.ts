@@ -8,6 +8,7 @@ import { initBackend } from '../src/backend';
 import { createEstimator, defineEstimator, estimatorInfo, estimatorNames, registerEstimator } from '../src/advantages';
 import type { MetricRecord } from '../src/frames';
 import { CategoricalMLPPolicy } from '../src/policy';
+import { runBanditRecovery } from '../src/studies/banditRecovery';
 import { GRPOTrainer, tableTask, type GRPOConfig, type GRPOCheckpoint } from '../src/trainer';
 
 // The whole extension: a stateless rule "reward minus a fixed shift", with one documented option.
@@ -102,4 +103,15 @@ test('built-in options are recorded after defaults: resuming P-GRPO with another
   );
   assert.throws(() => GRPOTrainer.resume(saved, policy(), task(), { ...config, advantage: 'pgrpo' }), /option 'decay' is unset but the checkpoint was trained with 0\.9/);
   assert.ok(GRPOTrainer.resume(saved, policy(), task(), { ...config, advantage: { name: 'pgrpo', decay: 0.9, min_count: 2 } }));
+});
+
+test('a study selects the registered estimator by name, as an experiment cell does', async () => {
+  await initBackend('cpu');
+  const config = { minority_share: 0.2, steps: 2, prompts_per_step: 4, num_generations: 4, warm_start_prob: 0.5 };
+  const records = runBanditRecovery('shifted', 0, config);
+  for (const step of [0, 1]) {
+    const reward = value(records, step, 'all', 'reward_mean');
+    assert.ok(Math.abs(value(records, step, 'all', 'advantage_mean') - (reward - 0.5)) < 1e-12, `step ${step}`); // the default shift
+  }
+  assert.throws(() => runBanditRecovery('mine', 0, config), /unknown estimator 'mine'.*register it in a module the workers import/);
 });
