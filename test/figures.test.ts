@@ -49,8 +49,8 @@ function logs(shares = [0.2]): MetricRecord[] {
           const base = { method, seed, share };
           rows.push({ step, group: 'minority', metric: 'reward_mean', value: minority, ...base });
           rows.push({ step, group: 'majority', metric: 'reward_mean', value: majority, ...base });
-          rows.push({ step, group: 'minority', metric: 'zero_std_fraction', value: Math.exp(-rate * step), ...base });
-          rows.push({ step, group: 'majority', metric: 'zero_std_fraction', value: 0.5 * Math.exp(-0.1 * step), ...base });
+          rows.push({ step, group: 'minority', metric: 'frac_reward_zero_std', value: Math.exp(-rate * step), ...base });
+          rows.push({ step, group: 'majority', metric: 'frac_reward_zero_std', value: 0.5 * Math.exp(-0.1 * step), ...base });
           rows.push({ step, group: 'minority', metric: 'advantage_mean', value: (method === 'GRPO' ? -0.4 : 0) + wobble * 5, ...base });
           rows.push({ step, group: 'majority', metric: 'advantage_mean', value: (method === 'GRPO' ? 0.2 : 0) + wobble * 3, ...base });
           if (method === 'GRPO') {
@@ -163,7 +163,7 @@ test('alpha, zero-std and advantage figures', () => {
   assert.deepEqual(alpha.layout.yaxis!.range, [0, 1]);
   assert.match(alpha.layout.yaxis!.title!.text, /α \(probability, 0–1\)/);
 
-  const zero = zeroStdFractionFigure(learningCurves(logs(), { ...FAST, metric: 'zero_std_fraction' }));
+  const zero = zeroStdFractionFigure(learningCurves(logs(), { ...FAST, metric: 'frac_reward_zero_std' }));
   assert.equal(zero.data.filter((t) => t.fill === 'tonexty').length, 4);
   assert.match(zero.layout.yaxis!.title!.text, /fraction, 0–1/);
 
@@ -263,7 +263,7 @@ test('PNG export through headless Chromium', { skip: existsSync(chromium) ? fals
       ['recovery-vs-share', recoveryVsShareFigure(recoverySummary(logs([0.1, 0.5, 0.9]), { best: { minority: 1, majority: 1 }, fraction: 0.9, groups: ['minority'], ...FAST }))],
       ['alpha', alphaTrajectoriesFigure(learningCurves(logs(), { ...FAST, metric: 'alpha' }))],
       ['advantages', advantageDistributionFigure(logs())],
-      ['zero-std', zeroStdFractionFigure(learningCurves(logs(), { ...FAST, metric: 'zero_std_fraction' }))],
+      ['zero-std', zeroStdFractionFigure(learningCurves(logs(), { ...FAST, metric: 'frac_reward_zero_std' }))],
     ];
     for (const [name, fig] of figures) {
       const saved = await saveFigure(fig, name, { dir: outDir, exporter });

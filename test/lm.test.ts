@@ -20,6 +20,8 @@ import {
   PAD_ID,
   WordVocabulary,
   detokenize,
+  languagePolicyFromJSON,
+  languagePolicyToJSON,
   loadLanguagePolicy,
   personaCompletions,
   personaEvalRecords,
@@ -36,7 +38,7 @@ import { GRPOTrainer, createPGRPOTrainer, type Task } from '../src/trainer';
 const TEXTS = ['hey, you gotta try jazz!', 'i recommend classical music.', 'a rock song of silver light,\nthe moon.'];
 const VOCAB = WordVocabulary.fromTexts(TEXTS);
 
-function tinyPolicy(opts: { seed?: number; maxLength?: number; top_k?: number; featureDim?: number } = {}): GRULanguagePolicy {
+function tinyPolicy(opts: { seed?: number; maxLength?: number; topK?: number; featureDim?: number } = {}): GRULanguagePolicy {
   return new GRULanguagePolicy({ vocabulary: VOCAB, groups: ['a', 'b'], embeddingDim: 4, groupEmbeddingDim: 3, hiddenSize: 8, maxLength: 6, ...opts });
 }
 
@@ -131,9 +133,25 @@ test('sampling: same seed same completions; masks end at EOS; padding is token 0
   policy.dispose();
 });
 
-test('top_k = 1 samples the most likely token at every step, whatever the seed', async () => {
+test('topK is saved with the architecture; a file saved with the older name top_k still loads', async () => {
+  await initBackend('cpu');
+  const policy = tinyPolicy({ seed: 3, topK: 2 });
+  const saved = languagePolicyToJSON(policy);
+  assert.equal(saved.architecture.topK, 2);
+  const { topK, ...rest } = saved.architecture;
+  const older = { ...saved, architecture: { ...rest, top_k: topK } };
+  for (const data of [saved, older]) {
+    const loaded = languagePolicyFromJSON(JSON.parse(JSON.stringify(data)));
+    assert.equal(loaded.topK, 2);
+    assert.deepEqual(loaded.getWeights(), policy.getWeights());
+    loaded.dispose();
+  }
+  policy.dispose();
+});
+
+test('topK = 1 samples the most likely token at every step, whatever the seed', async () => {
   await initBackend('wasm');
-  const policy = tinyPolicy({ seed: 3, top_k: 1 });
+  const policy = tinyPolicy({ seed: 3, topK: 1 });
   const a = policy.sample(CTX, 3, 1, new Rng(1));
   const b = policy.sample(CTX, 3, 1, new Rng(99));
   assert.deepEqual(a.tokens, b.tokens);
@@ -143,7 +161,7 @@ test('top_k = 1 samples the most likely token at every step, whatever the seed',
     const ev = policy.evaluate(CTX, tf.tensor2d(a.tokens, [a.rows, T], 'int32'), 1);
     return ev.logProbs.dataSync();
   });
-  policy.top_k = 0;
+  policy.topK = 0;
   for (let i = 0; i < a.rows; i++) {
     for (let t = 0; t < T && a.mask[i * T + t]; t++) {
       // A token is the argmax iff no alternative has a higher log-prob: check by trying every token.

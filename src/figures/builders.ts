@@ -136,7 +136,10 @@ export function alphaTrajectoriesFigure(curves: readonly CurveRow[] | DataFrame,
   });
 }
 
-/** Fraction of zero-std generation groups per preference group (rows from `learningCurves` with metric `zero_std_fraction`). */
+/**
+ * Share of samples in generation groups with zero reward spread, per preference group: the
+ * trainer's metric `frac_reward_zero_std` (rows from `learningCurves(logs, { metric: 'frac_reward_zero_std' })`).
+ */
 export function zeroStdFractionFigure(curves: readonly CurveRow[] | DataFrame, opts: CurveFigureOptions = {}): PlotlyFigure {
   return curvesFigure(curves, {
     yRange: [0, 1],

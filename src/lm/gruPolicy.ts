@@ -27,8 +27,8 @@ export interface GRULanguagePolicyOptions {
   hiddenSize?: number;
   /** Maximum completion length in tokens, EOS included (default 40). */
   maxLength?: number;
-  /** Sample only among the `top_k` most likely tokens (default 0: no restriction). */
-  top_k?: number;
+  /** Sample only among the `topK` most likely tokens (default 0: no restriction; TRL's `topK`). */
+  topK?: number;
   /** Seed of the weight initialisation (default 0). */
   seed?: number;
 }
@@ -41,7 +41,7 @@ export interface GRULanguagePolicyArchitecture {
   groupEmbeddingDim: number;
   hiddenSize: number;
   maxLength: number;
-  top_k: number;
+  topK: number;
 }
 
 function intAtLeast(value: number, name: string, min: number): number {
@@ -61,7 +61,7 @@ function checkOptions(o: GRULanguagePolicyOptions): GRULanguagePolicyArchitectur
     groupEmbeddingDim: intAtLeast(o.groupEmbeddingDim ?? 8, 'groupEmbeddingDim', 0),
     hiddenSize: intAtLeast(o.hiddenSize ?? 48, 'hiddenSize', 1),
     maxLength: intAtLeast(o.maxLength ?? 40, 'maxLength', 1),
-    top_k: intAtLeast(o.top_k ?? 0, 'top_k', 0),
+    topK: intAtLeast(o.topK ?? 0, 'topK', 0),
   };
   if (arch.featureDim + arch.groupEmbeddingDim === 0) {
     throw new Error('GRULanguagePolicy: featureDim + groupEmbeddingDim must be positive (the model needs a context to condition on)');
@@ -94,7 +94,7 @@ export class GRULanguagePolicy implements Policy {
   readonly maxLength: number;
   readonly vocabulary: WordVocabulary;
   /** Top-k restriction used by {@link GRULanguagePolicy.sample} (0: none); may be changed between calls. */
-  top_k: number;
+  topK: number;
   private readonly arch: GRULanguagePolicyArchitecture;
   private readonly groupIndex: Map<string, number>;
   private readonly vars: tf.Variable[] = [];
@@ -123,7 +123,7 @@ export class GRULanguagePolicy implements Policy {
     this.featureDim = arch.featureDim;
     this.vocabSize = options.vocabulary.size;
     this.maxLength = arch.maxLength;
-    this.top_k = arch.top_k;
+    this.topK = arch.topK;
     this.groupIndex = new Map(arch.groups.map((g, i) => [g, i]));
     const rng = new Rng(options.seed ?? 0, 'GRULanguagePolicy options.seed');
     const V = this.vocabSize;
@@ -156,7 +156,7 @@ export class GRULanguagePolicy implements Policy {
 
   /** The architecture, for checkpoints (see `languagePolicyToJSON`). */
   architecture(): GRULanguagePolicyArchitecture {
-    return { ...this.arch, groups: [...this.arch.groups], top_k: this.top_k };
+    return { ...this.arch, groups: [...this.arch.groups], topK: this.topK };
   }
 
   /** Context vector of every row `[rows, C]`; row i belongs to context floor(i / perContext). Call inside a tidy. */
@@ -233,12 +233,12 @@ export class GRULanguagePolicy implements Policy {
   /**
    * Samples `perContext` completions per context, token by token up to `maxLength`: one read-back
    * of the whole batch's next-token distribution per step, then one `rng` draw per unfinished row
-   * (among the `top_k` most likely tokens when `top_k` > 0). A row ends at EOS; later positions are
+   * (among the `topK` most likely tokens when `topK` > 0). A row ends at EOS; later positions are
    * padding. `length` is the longest row's length (at most `maxLength`).
    *
    * The reported log-probs are those of the tempered distribution *before* the top-k cut, which is
    * what `evaluate` computes (TRL likewise takes the old log-probs from a forward pass of the model
-   * at the sampling temperature), so the first update's ratio is exactly 1. With `top_k = 0` both coincide.
+   * at the sampling temperature), so the first update's ratio is exactly 1. With `topK = 0` both coincide.
    */
   sample(contexts: PolicyContexts, perContext: number, temperature: number, rng: Rng): SampledResponses {
     intAtLeast(perContext, 'perContext', 1);
@@ -273,11 +273,11 @@ export class GRULanguagePolicy implements Policy {
             continue;
           }
           const row = logp.subarray(i * V, (i + 1) * V);
-          if (this.top_k === 0 || this.top_k >= V) {
+          if (this.topK === 0 || this.topK >= V) {
             for (let k = 0; k < V; k++) weights[k] = Math.exp(row[k]!);
           } else {
             weights.fill(0);
-            for (const k of topKIndices(row, this.top_k)) weights[k] = Math.exp(row[k]!);
+            for (const k of topKIndices(row, this.topK)) weights[k] = Math.exp(row[k]!);
           }
           const tok = rng.categorical(weights);
           tokens[i * T + t] = tok;

@@ -36,7 +36,7 @@ export function languagePolicyToJSON(policy: GRULanguagePolicy): LanguagePolicyF
 }
 
 /** The integer fields of {@link GRULanguagePolicyArchitecture} (all required in a saved file). */
-const ARCHITECTURE_INTEGERS = ['featureDim', 'embeddingDim', 'groupEmbeddingDim', 'hiddenSize', 'maxLength', 'top_k'] as const;
+const ARCHITECTURE_INTEGERS = ['featureDim', 'embeddingDim', 'groupEmbeddingDim', 'hiddenSize', 'maxLength', 'topK'] as const;
 
 /**
  * Rebuilds a policy from {@link languagePolicyToJSON}. Everything is validated before the policy is
@@ -56,7 +56,11 @@ export function languagePolicyFromJSON(data: LanguagePolicyFile | unknown): GRUL
     if (typeof g !== 'string') throw new Error(`${a.pathOf('groups')}[${i}] must be a string, got ${describeValue(g)}`);
   });
   const architecture = { groups: groups as string[] } as GRULanguagePolicyArchitecture;
-  for (const key of ARCHITECTURE_INTEGERS) architecture[key] = a.integer(key, 0);
+  for (const key of ARCHITECTURE_INTEGERS) {
+    // Files saved before the option was renamed (kit of 2026-11) call `topK` by TRL's name `top_k`.
+    const saved = key === 'topK' && !('topK' in a.value) && 'top_k' in a.value ? 'top_k' : key;
+    architecture[key] = a.integer(saved, 0);
+  }
   const vocabulary = r.array('vocabulary');
   vocabulary.forEach((t, i) => {
     if (typeof t !== 'string') throw new Error(`${r.pathOf('vocabulary')}[${i}] must be a string, got ${describeValue(t)}`);

@@ -6,6 +6,22 @@
  * its "token" is the chosen response. Rows are grouped by context: a batch of `P` contexts with
  * `G` responses each has `N = P * G` rows, and rows `p*G .. p*G+G-1` belong to context `p`.
  */
+/*
+ * Names for the number of possible responses (one name per concept):
+ * - `vocabSize` on a {@link Policy}: how many distinct tokens it can emit. A categorical policy emits
+ *   one token, its response, so there `vocabSize` is the number of responses; for the GRU language
+ *   model it is the word vocabulary. It stays the Policy-level name because the trainer and the
+ *   losses only ever see tokens.
+ * - `numResponses` in code that builds a task or a one-token policy (camelCase: `CategoricalMLPPolicy`
+ *   options, `Task.numResponses`, `ScoredTask.numResponses`); the trainer checks
+ *   `task.numResponses === policy.vocabSize`.
+ * - `num_responses` in snake_case option objects (data generators, study configurations), which
+ *   follow the configurations' TRL-style naming.
+ * - The group-robust code (`LogLinearPolicy`, pairwise data) still says `num_actions`, the paper's
+ *   word for a response; it is the same concept and is to be renamed to `num_responses`.
+ * Option objects are camelCase for architecture (`hiddenSize`, `maxLength`, `topK`) and snake_case
+ * only for TRL-named training configurations (`GRPOConfig`).
+ */
 import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random';
 
@@ -64,7 +80,7 @@ export interface Policy {
   readonly groups: readonly string[];
   /** Length of a prompt's feature vector (may be 0). */
   readonly featureDim: number;
-  /** Number of distinct tokens (responses, for a categorical policy). */
+  /** Number of distinct tokens (responses, for a categorical policy); see the naming note at the top of this file. */
   readonly vocabSize: number;
   /** Maximum response length `T` (1 for a categorical policy). */
   readonly maxLength: number;
