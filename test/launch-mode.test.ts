@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { experimentCsv, readCachedCell, registerExperimentModule, runExperiment } from '../src/experiments';
-import { LAUNCH_MODE_EXPERIMENT, SLOW_DIR_ENV, SLOW_EXPERIMENT } from './fixtures/launch-mode-experiment';
+import { LAUNCH_MODE_EXPERIMENT, SLOW_BUSY_ENV, SLOW_DIR_ENV, SLOW_EXPERIMENT } from './fixtures/launch-mode-experiment';
 
 const repo = resolve(__dirname, '..');
 const fixture = join(__dirname, 'fixtures', 'launch-mode-experiment.ts');
@@ -115,12 +115,12 @@ async function waitUntilDead(pids: readonly number[], limitMs = 60_000): Promise
 }
 
 /** Starts `experiment.ts run` of the slow experiment; resolves once `workers` cells are in progress. */
-async function startSlowRun(workers: number) {
+async function startSlowRun(workers: number, busy = false) {
   const slowDir = tempDir('hpa-launch-slow-');
   const cacheDir = tempDir('hpa-launch-slow-cache-');
   const child = spawn(process.execPath, [...CLI, 'run', SLOW_EXPERIMENT, '--workers', String(workers), '--module', fixture, '--cache-dir', cacheDir], {
     cwd: repo,
-    env: childEnv({ [SLOW_DIR_ENV]: slowDir }),
+    env: childEnv({ [SLOW_DIR_ENV]: slowDir, [SLOW_BUSY_ENV]: busy ? '1' : '0' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -162,19 +162,26 @@ test('SIGTERM stops a run: exit code 143 with a message, finished cell cached, c
   }
 });
 
-test('workers whose parent is killed exit at once and quietly (no EPIPE, no stack), writing nothing', async () => {
-  const run = await startSlowRun(2);
-  try {
-    run.child.stdout!.destroy(); // the reader of their stdout goes away too, as with `| head`
-    run.child.kill('SIGKILL');
-    await run.exited;
-    const before = run.stderr().length; // the parent's progress lines
-    await waitUntilDead(run.cellPids);
-    // stderr stays open until the last worker is gone, so everything they printed is read by now.
-    if (!run.child.stderr!.closed) await new Promise((r) => run.child.stderr!.once('close', r));
-    assert.doesNotMatch(run.stderr().slice(before), /EPIPE|Error|\n\s+at /, 'the orphaned workers print no error');
-    assert.equal(cacheFiles(run.cacheDir).length, 1, 'only the cell finished before the kill is cached');
-  } finally {
-    run.release();
+test('workers whose parent is killed exit quietly (no EPIPE, no stack), whether idle in a cell or busy until it ends', async () => {
+  for (const busy of [false, true]) {
+    const run = await startSlowRun(2, busy);
+    try {
+      run.child.stdout!.destroy(); // the reader of their stdout goes away too, as with `| head`
+      run.child.kill('SIGKILL');
+      await run.exited;
+      const before = run.stderr().length; // the parent's progress lines
+      // A busy worker notices nothing until its cell ends; then it finds the channel closed.
+      if (busy) run.release();
+      await waitUntilDead(run.cellPids);
+      // stderr stays open until the last worker is gone, so everything they printed is read by now.
+      if (!run.child.stderr!.closed) await new Promise((r) => run.child.stderr!.once('close', r));
+      assert.doesNotMatch(run.stderr().slice(before), /EPIPE|Error|\n\s+at /, 'the orphaned workers print no error');
+      // Idle workers exit at the disconnect, abandoning their cells; busy ones write their whole cell first.
+      const files = cacheFiles(run.cacheDir);
+      assert.equal(files.length, busy ? 3 : 1, `${files}`);
+      assert.ok(files.every((f) => f.endsWith('.json')), 'no temporary files');
+    } finally {
+      run.release();
+    }
   }
 });

@@ -52,7 +52,7 @@ export interface Shard {
 
 /**
  * Parses `i/n` (0-based `i`, `0 <= i < n`), as given to `--shard`.
- * Slurm: `--array=0-(n-1)` and `--shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`;
+ * Slurm: `--shard $SLURM_ARRAY_TASK_ID/<n>` with n given explicitly (scripts/slurm/sweep.sbatch);
  * Kubernetes indexed Job: `--shard $JOB_COMPLETION_INDEX/<completions>`.
  */
 export function parseShard(text: string): Shard {

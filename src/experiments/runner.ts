@@ -4,10 +4,10 @@
  *
  * Cluster job arrays: give every task the same cache directory (`HPA_CACHE_DIR` or `--cache-dir`
  * on a shared file system) and its own shard, then merge once all tasks finished.
- * - Slurm: `sbatch --array=0-7 job.sh` with
- *   `tsx scripts/experiment.ts run NAME --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
- *   (array indices must start at 0), then `tsx scripts/experiment.ts merge NAME --out results.csv`
- *   (e.g. in a job submitted with `--dependency=afterok:<array job id>`).
+ * - Slurm: `sbatch --array=0-7 --export=ALL,SHARDS=8 scripts/slurm/sweep.sbatch NAME`, which runs
+ *   `run NAME --shard $SLURM_ARRAY_TASK_ID/$SHARDS`. The shard count is explicit, not
+ *   `SLURM_ARRAY_TASK_COUNT` (that is 1 when one index is re-run with `--array=2`, and wrong for offset
+ *   or gapped arrays). Then `tsx scripts/experiment.ts merge NAME --out results.csv`.
  * - Kubernetes indexed Job (`completionMode: Indexed`, `completions: 8`, a shared volume mounted as
  *   the cache): `tsx scripts/experiment.ts run NAME --shard $JOB_COMPLETION_INDEX/8`, then merge.
  * Shard `i/n` runs the cells whose index % n == i, so shards partition the cells exactly.
@@ -135,6 +135,9 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
       });
     } else {
       for (const cell of toRun) {
+        // A cell that computes synchronously never lets the event loop run; let it run between
+        // cells, so that a pending SIGTERM (the CLI's abort) is seen before the next cell starts.
+        if (signal) await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted) throw aborted([]);
         try {
           await untilAborted(executeCell(plan, cell, root), signal, () => aborted([cellRef(cell)]));
