@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Rng } from '../src/random';
 import {
   createDrGrpoEstimator,
@@ -306,11 +307,11 @@ test('defineEstimator: validated input, derived baselines and flags, checked out
   assert.throws(() => median.setState({}), /stateless; setState expects null/);
 });
 
-test('generation ids: the small-integer fast path and the general path give the same advantages', () => {
+test('generation ids: small dense ids and large or negative ids give the same advantages', () => {
   const rewards = Float64Array.from([1, 0, 0.5, 0.5, 1, 0.25]);
   const prefs = ['a', 'a', 'b', 'b', 'a', 'b'];
   const small = Int32Array.from([5, 5, 2, 2, 5, 2]); // prompt indices, out of order
-  const large = Int32Array.from([5e8, 5e8, -3, -3, 5e8, -3]); // outside the fast path's range
+  const large = Int32Array.from([5e8, 5e8, -3, -3, 5e8, -3]); // large and negative ids
   for (const spec of ['grpo', 'rloo', 'dr_grpo'] as const) {
     const a = createEstimator(spec).compute({ rewards, generationGroups: small, preferenceGroups: prefs });
     const b = createEstimator(spec).compute({ rewards, generationGroups: large, preferenceGroups: prefs });
@@ -324,9 +325,9 @@ test('generation ids: the small-integer fast path and the general path give the 
 
 /**
  * One batch in two layouts with the same samples and the same order within each generation group:
- * `contiguous` lists each prompt's samples together under ids 0, 1, 2, ... (the fast paths: ids
- * used as dense indices, moments and zero-spread flags run by run); `scattered` deals the prompts'
- * samples out round-robin under large and negative ids (Map lookup, per-group accumulators).
+ * `contiguous` lists each prompt's samples together under ids 0, 1, 2, ...; `scattered` deals the
+ * prompts' samples out round-robin under large and negative ids. (Earlier versions had a fast path
+ * for the first layout; the results must not depend on the layout.)
  * `order[j]` is the contiguous index of scattered sample j.
  */
 function twoLayouts(rng: Rng, groupSizes: number[], reward: (prompt: number, k: number) => number) {
@@ -372,7 +373,7 @@ function assertSameResults(a: AdvantageResult, b: AdvantageResult, order: number
   }
 }
 
-test('fast paths (contiguous prompt ids) and general paths (scattered ids) give bit-identical results', () => {
+test('contiguous prompt ids and scattered ids give bit-identical results', () => {
   const rng = new Rng(7);
   // Random group sizes (1 only for pgrpo, which allows it), every fifth prompt with equal rewards,
   // one with 0.1 + 0.2 next to 0.3 (equal to a few ulps), rewards on very different scales.
@@ -391,7 +392,7 @@ test('fast paths (contiguous prompt ids) and general paths (scattered ids) give 
     }
     // Batch-wide and per-preference-group statistics follow the sample order, which the scattered
     // layout changes; the generation-group flags do not. With the order kept and the ids decreasing
-    // (so no fast path applies), every output is identical.
+    // (no longer increasing), every output is identical.
     const decreasing = { ...contiguous, generationGroups: contiguous.generationGroups.map((p) => 2_000_000_000 - p) };
     const specs: EstimatorSpec[] = minSize === 1 ? ['pgrpo'] : ['pgrpo', { name: 'grpo', scale_rewards: 'batch' }];
     for (const spec of specs) {
@@ -408,7 +409,7 @@ test('generation ids: dense ids used in place, offset ids and a prompt seen twic
   const dense = createGrpoEstimator().compute(batch(rewards, [0, 0, 0, 1, 1, 2, 2], prefs));
   const offset = createGrpoEstimator().compute(batch(rewards, [10, 10, 10, 11, 11, 12, 12], prefs));
   assert.deepEqual(offset, dense);
-  // Prompt 0 again at the end: no longer contiguous, so moments take the general path mid-way.
+  // Prompt 0 again at the end: no longer contiguous.
   const again = createGrpoEstimator().compute(batch([1, 2, 0.5, 0.5, 3, 7, 4], [0, 0, 1, 1, 2, 2, 0], prefs));
   assert.deepEqual([...again.advantages], [0, 1, 3, 4, 5, 6, 2].map((i) => dense.advantages[i]));
   assert.deepEqual([...again.zeroStdGeneration], [0, 0, 1, 1, 0, 0, 0]);
@@ -420,7 +421,7 @@ test('generation ids: dense ids used in place, offset ids and a prompt seen twic
   assert.deepEqual([...createPgrpoEstimator().compute(split2).zeroStdGeneration], [0, 0, 0, 0, 0]);
 });
 
-test('single-sample generation groups and bad rewards: same errors on the fast and the general path', () => {
+test('single-sample generation groups and bad rewards: same errors whatever the layout', () => {
   for (const ids of [[0, 0, 1], [5e8, 5e8, -3], [2, 2, 0]]) {
     for (const est of [createGrpoEstimator(), createDrGrpoEstimator(), createRlooEstimator()]) {
       assert.throws(() => est.compute(batch([1, 2, 3], ids, ['a', 'a', 'a'])), new RegExp(`generation group ${ids[2]} has 1 sample`));
@@ -447,3 +448,66 @@ test('single-sample generation groups and bad rewards: same errors on the fast a
     assert.throws(() => createEstimator(spec).compute(batch([1, 2, 3], [0, 0, 0], [undefined as never, 'a', 'a'])), /preferenceGroups\[0\] is undefined/);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// Regression: the reference estimators reproduce the outputs of the earlier fast implementation
+// (commit 803f93c) bit for bit, so committed figures and tables regenerate identically.
+
+test('outputs on 220 randomised batches equal those recorded at 803f93c bit for bit (sha256 of the JSON)', () => {
+  const lcg = (seed: number) => {
+    let s = seed >>> 0;
+    return () => {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      return s / 2 ** 32;
+    };
+  };
+  const specs: EstimatorSpec[] = [
+    'grpo', 'dr_grpo', 'rloo', 'pgrpo', { name: 'grpo', scale_rewards: 'batch' }, { name: 'grpo', scale_rewards: 'none', epsilon: 0 },
+    { name: 'grpo', epsilon: 0 }, { name: 'pgrpo', update: 'after' }, { name: 'pgrpo', decay: 0.9 }, { name: 'pgrpo', window: 7, min_count: 3 },
+    { name: 'pgrpo', min_count: 40, epsilon: 1e-3 },
+  ];
+  // Layouts: 0 prompts in order, 1 shuffled ids from 1000, 2 samples scattered over prompts (sizes vary,
+  // single-sample groups), 3 negative and non-contiguous ids. Rewards: constant (zero spread), ties on a
+  // 0.5 grid, 0.1 + 0.2 versus 0.3 (equal to a few ulps), and continuous over six orders of magnitude.
+  function batch(r: () => number, layout: number, n: number, G: number) {
+    const rewards = new Float64Array(n);
+    const gen = new Int32Array(n);
+    const prefs: string[] = [];
+    const P = Math.ceil(n / G);
+    const perm = Array.from({ length: P }, (_, i) => i);
+    if (layout === 1) perm.forEach((_, i) => { const j = Math.floor(r() * (i + 1)); [perm[i], perm[j]] = [perm[j]!, perm[i]!]; });
+    const prefOf = Array.from({ length: P }, () => ['a', 'b', 'c'][Math.floor(r() * r() * 3)]!);
+    for (let i = 0; i < n; i++) {
+      let p = Math.floor(i / G);
+      if (p >= P) p = P - 1;
+      if (layout === 2) p = Math.floor(r() * P);
+      gen[i] = layout === 3 ? perm[p]! * 7 - 50 : layout === 1 ? perm[p]! * 3 + 1000 : p;
+      prefs.push(prefOf[p]!);
+      const kind = p % 4;
+      rewards[i] = kind === 0 ? 0.3 : kind === 1 ? Math.round(r() * 2) / 2 : kind === 2 ? (r() < 0.5 ? 0.1 + 0.2 : 0.3) : (r() - 0.4) * 10 ** Math.floor(r() * 6 - 2);
+    }
+    return { rewards, generationGroups: gen, preferenceGroups: prefs };
+  }
+  const out: unknown[] = [];
+  for (const spec of specs) {
+    for (let seed = 0; seed < 4; seed++) {
+      const r = lcg(seed * 100 + 7);
+      const estimator = createEstimator(spec);
+      for (let step = 0; step < 5; step++) {
+        const b = batch(r, (seed + step) % 4, [24, 128, 1024, 37][step % 4]!, [2, 4, 8, 3][(seed + step) % 4]!);
+        let res: unknown;
+        try {
+          res = Object.fromEntries(Object.entries(estimator.compute(b)).map(([k, v]) => [k, Array.from(v as ArrayLike<number>)]));
+        } catch (e) {
+          res = { error: (e as Error).message };
+        }
+        out.push({ spec, seed, step, res, state: estimator.getState() });
+      }
+    }
+  }
+  const errors = out.filter((o) => 'error' in ((o as { res: object }).res)).length;
+  assert.equal(errors, 36, 'single-sample generation groups refused by grpo/dr_grpo/rloo');
+  assert.equal(createHash('sha256').update(JSON.stringify(out)).digest('hex'), RECORDED_SHA256);
+});
+
+const RECORDED_SHA256 = 'b20588a3e934c3f47a08798f4cb613544acbf9307840ddcdbec08f4628c32c8d';
