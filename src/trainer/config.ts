@@ -16,8 +16,9 @@ function needsTwoGenerations(choice: AdvantageChoice): boolean {
 }
 
 /**
- * Which advantage estimator to use: a name (`grpo`, `dr_grpo`, `rloo`, `pgrpo`), a name with
- * options (`{ name: 'pgrpo', decay: 0.9 }`) or an estimator instance; built by `createEstimator`.
+ * Which advantage estimator to use: a registered name (the built-ins `grpo`, `dr_grpo`, `rloo`,
+ * `pgrpo`, `pgrpo_random_groups`, or one added with `registerEstimator`), a name with options
+ * (`{ name: 'pgrpo', decay: 0.9 }`) or an estimator instance; built by `createEstimator`.
  */
 export type AdvantageChoice = EstimatorSpec;
 
@@ -134,7 +135,7 @@ export const GRPO_CONFIG_KEYS = {
   }),
   advantage: key<AdvantageChoice>({
     default: 'grpo',
-    doc: "Advantage estimator: a name (`grpo`, `dr_grpo`, `rloo`, `pgrpo`), a name with options (`{ name: 'pgrpo', min_count: 2 }`) or an estimator instance.",
+    doc: "Advantage estimator: a registered name (`grpo`, `dr_grpo`, `rloo`, `pgrpo`, `pgrpo_random_groups`, or yours via `registerEstimator`), a name with options (`{ name: 'pgrpo', min_count: 2 }`) or an estimator instance; checkpoints record the options after defaults.",
     check: (adv, fail, { resolved }) => {
       if (!(typeof adv === 'string' || (typeof adv === 'object' && adv !== null && typeof adv.name === 'string'))) {
         fail("an estimator name, an options object with a 'name', or an AdvantageEstimator");
