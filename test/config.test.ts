@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { configTable, GRPO_CONFIG_KEYS, resolveConfig, RESUME_CHECKED_KEYS, type GRPOConfig } from '../src/trainer/config';
 import { renderReadmeConfigTables } from '../src/trainer/configTables';
+import { GROUP_ROBUST_CONFIG_KEYS, GROUP_ROBUST_DEFAULTS, resolveGroupRobustConfig, type GroupRobustConfig } from '../src/robust/config';
 
 test('README.md shows the configuration tables generated from the code (npx tsx scripts/config-table.ts --write)', () => {
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
   assert.equal(renderReadmeConfigTables(readme), readme);
   assert.ok(readme.includes(configTable(GRPO_CONFIG_KEYS)));
+  assert.ok(readme.includes(configTable(GROUP_ROBUST_CONFIG_KEYS)));
 });
 
 test('configTable: one row per key, in declaration order, with default and doc', () => {
@@ -59,4 +61,17 @@ test('resolveConfig: unknown keys and bad values are errors naming the key', () 
   assert.throws(() => resolveConfig({ num_generations: 1 }, 1), /GRPOConfig.num_generations must be >= 2 with advantage 'grpo'/);
   assert.equal(resolveConfig({ num_generations: 1, advantage: 'pgrpo' }, 1).num_generations, 1);
   assert.throws(() => resolveConfig(null as unknown as GRPOConfig, 1), { message: 'GRPOConfig must be an object' });
+});
+
+test('group-robust configuration: the same mechanism, its own messages kept', () => {
+  const r = resolveGroupRobustConfig({ eta_alpha: 0.5, seed: undefined });
+  assert.deepEqual(r, { ...GROUP_ROBUST_DEFAULTS, eta_alpha: 0.5 });
+  assert.deepEqual(GROUP_ROBUST_DEFAULTS, {
+    loss_type: 'sigmoid', weighting: 'robust', importance_weights: 'balanced', beta: 1, learning_rate: 0.1, eta_alpha: 0.05,
+    batch_size: 32, optimizer: 'sgd', variant: 'paper', reference: 'initial', seed: 0, log_every: 50, pair_log_ratios: true,
+  });
+  assert.throws(() => resolveGroupRobustConfig({ lr: 1 } as GroupRobustConfig), /^Error: GroupRobustConfig has unknown key 'lr' \(known keys: loss_type, weighting, /);
+  assert.throws(() => resolveGroupRobustConfig({ variant: 'x' as 'paper' }), { message: `GroupRobustConfig.variant must be one of 'paper', 'authors_code', got "x"` });
+  assert.throws(() => resolveGroupRobustConfig({ batch_size: 0 }), { message: 'GroupRobustConfig.batch_size must be a positive integer, got 0' });
+  assert.throws(() => resolveGroupRobustConfig(null as unknown as GroupRobustConfig), { message: 'GroupRobustConfig must be an object' });
 });

@@ -3,11 +3,12 @@
  * the function that puts them between their markers (used by scripts/config-table.ts and the test
  * that keeps README.md and the code in step).
  */
+import { GROUP_ROBUST_CONFIG_KEYS } from '../robust/config';
 import { configTable, GRPO_CONFIG_KEYS } from './config';
 
 /** Every generated table by name (the name in the README's markers). */
 export function readmeConfigTables(): Record<string, string> {
-  return { GRPOConfig: configTable(GRPO_CONFIG_KEYS) };
+  return { GRPOConfig: configTable(GRPO_CONFIG_KEYS), GroupRobustConfig: configTable(GROUP_ROBUST_CONFIG_KEYS) };
 }
 
 /**
