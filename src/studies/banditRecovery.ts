@@ -171,12 +171,13 @@ export function runTableRecovery(method: RecoveryMethod, seed: number, table: Pr
   const shares = [...table.shares];
   const numResponses = table.rewardTable[groups[0]!]!.length;
   const smallest = groups[shares.indexOf(Math.min(...shares))]!;
+  // Resolved first: an unknown method fails before any training (estimatorInfo names where to register it).
+  const advantage: AdvantageChoice =
+    estimatorInfo(method).options?.shares !== undefined ? { name: method, groups, shares, seed: seed + 7919 } : method;
   const policy = new CategoricalMLPPolicy({ numResponses, groups, hiddenSizes: [c.hidden], seed });
   const majorityRow = table.rewardTable[groups[0]!]!;
   const majorityBest = majorityRow.indexOf(Math.max(...majorityRow));
   const warmStart = warmStartToward(policy, groups[0]!, smallest, majorityBest, c.warm_start_prob, c.extra_warm_start_steps, seed);
-  const advantage: AdvantageChoice =
-    estimatorInfo(method).options?.shares !== undefined ? { name: method, groups, shares, seed: seed + 7919 } : method;
   const trainer = new GRPOTrainer(policy, tableTask({ groups, shares, rewardTable: table.rewardTable }), {
     num_generations: c.num_generations,
     prompts_per_step: c.prompts_per_step,
