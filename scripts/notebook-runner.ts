@@ -24,6 +24,7 @@ export const KIT_NOTEBOOKS: readonly string[] = [
   '05_polis',
   '06_persona_lm',
   '07_group_robust',
+  '08_one_workflow',
 ];
 /** Folder of the kit's notebooks. */
 export const NOTEBOOKS_DIR = join(ROOT, 'notebooks');

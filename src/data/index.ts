@@ -13,6 +13,7 @@ export * from './loaders';
 export * from './summaries';
 export * from './rewardLookup';
 export * from './bridge';
+export * from './rewardPairs';
 export * from './heterogeneousBandit';
 export * from './personas';
 export * from './polis';

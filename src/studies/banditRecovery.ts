@@ -94,7 +94,7 @@ const WARM_START_MAX_STEPS = 1000;
  * continuing Adam. (Both are what the committed figures were made with: before the option existed,
  * each one-step call built a fresh Adam, whose first step is this normalised-gradient step.)
  */
-function warmStartToward(
+export function warmStartToward(
   policy: CategoricalMLPPolicy,
   majority: string,
   minority: string,

@@ -2,3 +2,4 @@
 export * from './banditRecovery';
 export * from './polisTable';
 export * from './polisPairwise';
+export * from './oneWorkflow';

@@ -31,6 +31,8 @@ export interface GRPOCheckpoint {
    */
   estimator_options: Record<string, unknown> | null;
   estimator: unknown;
+  /** Group-robust weights alpha, one per task group (present only when `group_robust` is on; see ./groupWeights). */
+  group_weights?: number[];
   rng: RngState;
 }
 
@@ -67,6 +69,7 @@ export function checkGrpoCheckpoint(value: unknown, path = 'checkpoint'): GRPOCh
   const estimatorOptions = r.objectOrNull('estimator_options');
   if (estimatorOptions !== null) requireFiniteTree(estimatorOptions.value, estimatorOptions.path);
   requireFiniteTree(r.required('estimator'), r.pathOf('estimator'));
+  if ((value as { group_weights?: unknown }).group_weights !== undefined) r.numbers('group_weights');
   checkRngState(r.required('rng'), r.pathOf('rng'));
   return value as GRPOCheckpoint;
 }

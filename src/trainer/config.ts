@@ -9,6 +9,7 @@ import { estimatorInfo, type EstimatorSpec } from '../advantages';
 import { describeValue } from '../checkpoint/fields';
 import { checkSeed } from '../random';
 import { LOSS_TYPES, type LossType } from './loss';
+import { checkGroupRobustOption, type GroupRobustGRPOOptions } from './groupWeights';
 
 /** Whether the chosen estimator is registered as needing two generations per prompt (`needsTwoGenerations`). */
 function needsTwoGenerations(choice: AdvantageChoice): boolean {
@@ -148,6 +149,14 @@ export const GRPO_CONFIG_KEYS = {
       }
     },
   }),
+  group_robust: key<GroupRobustGRPOOptions | null>({
+    default: null,
+    defaultText: 'null (off)',
+    doc: 'Group-robust weighting (arXiv 2405.20304 carried over to GRPO): `{ eta_alpha }` keeps a weight alpha per preference group, moved by multiplicative weights on each group\'s reward shortfall, and multiplies each sample\'s advantage by K alpha_g (the KL term is not weighted); see src/trainer/groupWeights.ts.',
+    check: (v) => {
+      checkGroupRobustOption(v);
+    },
+  }),
 };
 
 type GRPOConfigKeys = typeof GRPO_CONFIG_KEYS;
@@ -164,7 +173,7 @@ export type GRPOConfig = Partial<ResolvedGRPOConfig>;
 const KNOWN_KEYS = Object.keys(GRPO_CONFIG_KEYS) as (keyof ResolvedGRPOConfig)[];
 
 /** The numeric and string keys compared when resuming (everything but the estimator object). */
-export const RESUME_CHECKED_KEYS: readonly (keyof ResolvedGRPOConfig)[] = KNOWN_KEYS.filter((k) => k !== 'advantage');
+export const RESUME_CHECKED_KEYS: readonly (keyof ResolvedGRPOConfig)[] = KNOWN_KEYS.filter((k) => k !== 'advantage' && k !== 'group_robust');
 
 /** The standard error for a value that breaks a key's rule: a number as it is, anything else with its type. */
 function configError(configName: string, key: string, value: unknown, rule: string): never {

@@ -15,6 +15,7 @@ import { Rng } from '../random';
 import { Adam, checkAdamState } from './adam';
 import { checkGrpoCheckpoint, GRPO_CHECKPOINT_FORMAT, type GRPOCheckpoint } from './checkpoint';
 import { clipByGlobalNorm } from './clip';
+import { GroupRobustWeights } from './groupWeights';
 import { advantageName, resolveConfig, RESUME_CHECKED_KEYS, type GRPOConfig, type ResolvedGRPOConfig } from './config';
 import { grpoLoss } from './loss';
 import { stepMetrics, TOKEN_STAT_NAMES, TOKEN_STATS, type StepSamples, type TokenStatName } from './metrics';
@@ -44,6 +45,7 @@ function configRecord(config: ResolvedGRPOConfig): Record<string, string | numbe
   const out: Record<string, string | number> = {};
   for (const key of RESUME_CHECKED_KEYS) out[key] = config[key] as string | number;
   out.advantage = advantageName(config.advantage);
+  if (config.group_robust !== null) out.group_robust_eta_alpha = config.group_robust.eta_alpha; // absent when off: older checkpoints still match
   return out;
 }
 
@@ -93,6 +95,8 @@ export class GRPOTrainer {
   private readonly adam: Adam;
   private readonly records: MetricRecord[] = [];
   private readonly groupIndex: Map<string, number>;
+  /** Group-robust weights alpha (`group_robust` option; null when off), see ./groupWeights. */
+  private readonly groupWeights: GroupRobustWeights | null;
   private completed = 0;
   private stopped: Error | null = null;
 
@@ -118,6 +122,7 @@ export class GRPOTrainer {
     this.rng = new Rng(this.config.seed);
     this.adam = new Adam(policy.trainableVariables(), { learning_rate: this.config.learning_rate });
     this.groupIndex = new Map(task.groups.map((g, i) => [g, i]));
+    this.groupWeights = this.config.group_robust === null ? null : new GroupRobustWeights(this.config.group_robust, task.groups);
   }
 
   /**
@@ -148,6 +153,10 @@ export class GRPOTrainer {
       }
       checkAdamState(saved.adam, trainer.adam.variableSizes, 'checkpoint.adam', specs.map((w) => w.name));
       // The trainer's own parts first (each validates before it changes), the caller's policy last.
+      if ((saved.group_weights !== undefined) !== (trainer.groupWeights !== null)) {
+        throw new Error(`GRPOConfig.group_robust is ${trainer.groupWeights ? 'on' : 'off'} but the checkpoint was trained with it ${saved.group_weights !== undefined ? 'on' : 'off'}`);
+      }
+      trainer.groupWeights?.setState(saved.group_weights);
       trainer.estimator.setState(saved.estimator);
       trainer.rng.setState(saved.rng);
       trainer.adam.setState(saved.adam);
@@ -159,6 +168,11 @@ export class GRPOTrainer {
     }
     trainer.completed = saved.step;
     return trainer;
+  }
+
+  /** The group-robust weights alpha in task-group order (null when `group_robust` is off). */
+  get groupAlpha(): number[] | null {
+    return this.groupWeights ? this.groupWeights.alpha : null;
   }
 
   /** Number of steps completed. */
@@ -217,7 +231,9 @@ export class GRPOTrainer {
       preferenceGroups: scored.preferenceGroups,
     });
 
-    const values = this.update(contexts, sampled, adv.advantages);
+    // Group-robust option: alpha moves on this batch's shortfalls, then weights each sample's advantage by K alpha_g.
+    const weighted = this.groupWeights ? this.groupWeights.weigh(scored.rewards, scored.groupOf, adv.advantages) : adv.advantages;
+    const values = this.update(contexts, sampled, weighted);
 
     const mu = cfg.num_iterations;
     const tail = values.subarray(N * TOKEN_STATS);
@@ -240,6 +256,7 @@ export class GRPOTrainer {
       loss: mean(tail.subarray(0, mu)),
       gradNorm: mean(tail.subarray(mu, 2 * mu)),
     });
+    if (this.groupWeights) records.push(...this.groupWeights.records(step));
     this.completed += 1;
     if (keep) for (const r of records) this.records.push(r);
     return records;
@@ -289,6 +306,7 @@ export class GRPOTrainer {
       adam: this.adam.getState(),
       estimator_options: this.estimatorSpec.options,
       estimator: this.estimator.getState(),
+      ...(this.groupWeights ? { group_weights: this.groupWeights.getState() } : {}),
       rng: this.rng.getState(),
     });
   }

@@ -9,6 +9,8 @@ export type { TrainProgress, TrainProgressOption, TrainProgressOptions } from '.
 export { checkGrpoCheckpoint, GRPO_CHECKPOINT_FORMAT } from './checkpoint';
 export type { GRPOConfig, ResolvedGRPOConfig, AdvantageChoice } from './config';
 export { resolveConfig } from './config';
+export { checkGroupRobustOption, groupShortfalls, GroupRobustWeights } from './groupWeights';
+export type { GroupRobustGRPOOptions } from './groupWeights';
 export { grpoLoss, k3KL, LOSS_TYPES } from './loss';
 export type { LossType, GRPOLossConfig, GRPOLossInput, GRPOLossOutput } from './loss';
 export { Adam, checkAdamState } from './adam';

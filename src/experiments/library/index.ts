@@ -5,3 +5,4 @@
 export * from './minorityRecovery';
 export * from './polisRecovery';
 export * from './groupRobust';
+export * from './oneWorkflow';
