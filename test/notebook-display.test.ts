@@ -131,6 +131,16 @@ function notebookJson(cells: string[]): string {
   );
 }
 
+interface NotebookOutput {
+  output_type: string;
+  data?: Record<string, string | string[]>;
+}
+
+function htmlOf(output: NotebookOutput): string {
+  const html = output.data?.['text/html'] ?? '';
+  return Array.isArray(html) ? html.join('') : html;
+}
+
 const signatureProbe =
   'import sys, nbformat\nfrom nbformat.sign import NotebookNotary\n' +
   'print(NotebookNotary().check_signature(nbformat.read(sys.argv[1], as_version=4)))\n';
@@ -158,6 +168,9 @@ test('executed notebook: signed as trusted, one plotly bundle, nothing printed b
       "import * as kit from 'hpa-kit';",
       "const fig = { data: [{ type: 'bar', x: ['a', 'b'], y: [1, 2] }], layout: { title: { text: 'one' }, width: 1000, height: 350 } };\nkit.showFigure(fig)",
       "for (const title of ['two', 'three']) kit.showFigure({ data: [{ type: 'scatter', x: [0, 1], y: [1, 0] }], layout: { title: { text: title } } });",
+      "await kit.initBackend('cpu');\nconst policy = new kit.CategoricalMLPPolicy({ numResponses: 3, groups: ['a', 'b'], seed: 1 });\n" +
+        "const task = kit.tableTask({ groups: ['a', 'b'], shares: [0.5, 0.5], rewardTable: { a: [1, 0, 0], b: [0, 0, 1] } });\n" +
+        "const records = new kit.GRPOTrainer(policy, task, { num_generations: 4, prompts_per_step: 4 }).train(3);",
     ]),
   );
   const dataDir = join(work, 'jupyter-data');
@@ -168,12 +181,16 @@ test('executed notebook: signed as trusted, one plotly bundle, nothing printed b
   assert.equal(signatureValid(python, result.output, join(work, 'other-data')), false, 'another data dir does not know the signature');
 
   const text = readFileSync(result.output, 'utf8');
-  const nb = JSON.parse(text) as { cells: { outputs: { output_type: string }[] }[] };
+  const nb = JSON.parse(text) as { cells: { outputs: NotebookOutput[] }[] };
   assert.deepEqual(nb.cells[1]!.outputs.map((o) => o.output_type), ['display_data'], 'showFigure as the last expression prints no `true`');
   assert.equal(text.split('data-plotly-version=').length - 1, 1, 'the bundle is in the notebook once');
   assert.equal(text.split('* plotly.js v').length - 1, 1);
   assert.ok(text.length < 6_000_000, `${text.length} characters for three figures`);
   assert.equal(figureOutputCount(result.output), 3);
+  // train(3) in a notebook: one progress display, updated in place to its final state.
+  const bars = nb.cells[3]!.outputs.filter((o) => o.output_type === 'display_data' && /<b>train<\/b>/.test(htmlOf(o)));
+  assert.equal(bars.length, 1);
+  assert.match(htmlOf(bars[0]!), /background:#2ca02c.*<b>train<\/b>: 3\/3 steps, [\d.]+ steps\/s, [\d.]+ s, reward \(last 3 steps\): a \d\.\d{3}, b \d\.\d{3}/);
 
   const html = exportNotebookHtml(python, result.output, join(folder, 'html'));
   const browser = await launchChromium();

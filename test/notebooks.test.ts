@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { KIT_NOTEBOOKS, ROOT, executeNotebook, installKernel, resolveNotebooks } from '../scripts/notebook-runner';
+import { figuresDrawnSubtest } from './helpers/notebookFigures';
 
 const skip = process.env.HPA_SKIP_NOTEBOOKS === '1';
 
@@ -15,13 +16,15 @@ test('every kit notebook runs in smoke mode', { skip }, async (t) => {
   const notebooks = resolveNotebooks([]);
   assert.equal(notebooks.length, KIT_NOTEBOOKS.length);
   for (const nb of notebooks) {
-    await t.test(nb.slice(ROOT.length + 1), () => {
+    await t.test(nb.slice(ROOT.length + 1), async (st) => {
       const result = executeNotebook(python, nb, {
         outputDir: join(ROOT, 'out', 'notebooks', 'smoke'),
         timeoutSeconds: 600,
         env: { HPA_SMOKE: '1' },
       });
       assert.ok(result.ok, result.failure);
+      // Exported to HTML and opened in headless Chromium: every figure output must draw.
+      await figuresDrawnSubtest(st, python, result.output, join(ROOT, 'out', 'notebooks', 'smoke-html'));
     });
   }
 });

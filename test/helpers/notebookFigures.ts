@@ -3,6 +3,7 @@
  * that every plotly figure output has drawn. Used by test/notebook-display.test.ts (a small generated
  * notebook) and usable for any executed notebook (e.g. the smoke notebooks in out/notebooks/smoke).
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -124,4 +125,26 @@ export async function drawnFigures(browser: Browser, htmlFile: string, expected:
   } finally {
     await page.close();
   }
+}
+
+/**
+ * Adds a subtest to `t` that exports the executed notebook `ipynb` to HTML and asserts in headless
+ * Chromium that every figure output drew (a plot with an svg and a non-zero size per figure output)
+ * without console errors. Skipped, with the reason, when Chromium or nbconvert is missing.
+ */
+export async function figuresDrawnSubtest(t: import('node:test').TestContext, python: string, ipynb: string, htmlDir: string): Promise<void> {
+  const expected = figureOutputCount(ipynb);
+  const skip = expected === 0 ? 'no figure outputs' : (browserCheckUnavailable(python) ?? false);
+  await t.test(`${expected} figure(s) drawn in Chromium`, { skip }, async () => {
+    const html = exportNotebookHtml(python, ipynb, htmlDir);
+    const browser = await launchChromium();
+    try {
+      const { plots, errors } = await drawnFigures(browser, html, expected);
+      assert.deepEqual(errors, [], `${html}: errors in the browser`);
+      assert.equal(plots.length, expected, `${html}: ${plots.length} of ${expected} figure outputs drew`);
+      for (const p of plots) assert.ok(p.hasSvg && p.width > 0 && p.height > 0, `${html}: a figure without size or svg: ${JSON.stringify(p)}`);
+    } finally {
+      await browser.close();
+    }
+  });
 }
