@@ -62,7 +62,7 @@ test('a listed kit notebook that is missing is an error naming it', () => {
   assert.throws(() => resolveNotebooks([], dir), /kit notebook .*00_environment\.ipynb is missing/);
 });
 
-test('the kit list is the eight notebooks 00..07 in notebooks/, in order', () => {
+test('the kit list is the nine notebooks 00..08 in notebooks/, in order', () => {
   const files = resolveNotebooks([]).map((f) => basename(f));
   assert.deepEqual(files, [
     '00_environment.ipynb',
@@ -73,6 +73,7 @@ test('the kit list is the eight notebooks 00..07 in notebooks/, in order', () =>
     '05_polis.ipynb',
     '06_persona_lm.ipynb',
     '07_group_robust.ipynb',
+    '08_one_workflow.ipynb',
   ]);
 });
 
