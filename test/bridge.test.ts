@@ -156,11 +156,11 @@ test('pairsFromFrame: a user pairwise CSV becomes indexed pairs with one-hot pro
   assert.equal(pairs.num_actions, 5);
   assert.deepEqual(pairs.chosen, [0, 0, 2, 3, 3, 4, 4]);
   assert.deepEqual(pairs.rejected, [1, 2, 0, 1, 4, 1, 3]);
-  assert.deepEqual(pairs.groups, [0, 0, 1, 0, 0, 0, 1]);
+  assert.deepEqual(pairs.group_index, [0, 0, 1, 0, 0, 0, 1]);
   assert.deepEqual(pairs.states, [[1, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 1], [0, 1]]);
   assert.deepEqual(pairs.pair_prompts, ['q1', 'q1', 'q1', 'q2', 'q2', 'q2', 'q2']);
   const novice = pairsFromFrame(loadPairwise(USER_PAIRS), { groups: ['novice'] });
-  assert.deepEqual([novice.chosen, novice.rejected, novice.groups, novice.num_actions], [[0, 2], [1, 3], [0, 0], 4]);
+  assert.deepEqual([novice.chosen, novice.rejected, novice.group_index, novice.num_actions], [[0, 2], [1, 3], [0, 0], 4]);
 
   const rows = frameToRecords<Record<string, unknown>>(loadPairwise(USER_PAIRS));
   assert.throws(() => pairsFromFrame(rows.map((r, i) => (i === 2 ? { ...r, weight: 0.5 } : r))), /row 3 has weight 0\.5.*ignore_weights: true/);
@@ -252,7 +252,7 @@ test('Polis: a group without votes is an error naming it, or an explicit skip; n
   assert.deepEqual(pairs.group_names, ['0', '1']);
   assert.deepEqual(pairs.responses, ['0', '1', '2']);
   // Group 0: 0>1, 0>2, 2>1; group 1: 1>0, 2>0 (1 and 2 tie and never pair).
-  assert.deepEqual([pairs.chosen, pairs.rejected, pairs.groups], [[0, 0, 2, 1, 2], [1, 2, 1, 0, 0], [0, 0, 0, 1, 1]]);
+  assert.deepEqual([pairs.chosen, pairs.rejected, pairs.group_index], [[0, 0, 2, 1, 2], [1, 2, 1, 0, 0], [0, 0, 0, 1, 1]]);
   assert.deepEqual(pairs.states, [[1], [1], [1], [1], [1]]);
   assert.throws(() => polisPairs('tiny-silent-group', { ...options, margin: 1.01 }), /group '0' has no statement pair with agree rates at least 1.01 apart/);
 });

@@ -120,7 +120,7 @@ test('pairs from a reward table: hand-counted size, higher reward chosen, ties n
   // min [0, 0, 1, 0.25], in index order: (0,2)->2>0, (0,3)->3>0, (1,2)->2>1, (1,3)->3>1, (2,3)->2>3; (0,1) tie -> 5.
   const pairs = pairsFromRewardTable({ groups: GROUPS, rewardTable: TABLE });
   assert.equal(pairs.chosen.length, 10);
-  assert.deepEqual(pairs.groups, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
+  assert.deepEqual(pairs.group_index, [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]);
   assert.deepEqual(pairs.chosen, [0, 0, 0, 3, 3, 2, 3, 2, 3, 2]);
   assert.deepEqual(pairs.rejected, [1, 2, 3, 1, 2, 0, 0, 1, 1, 3]);
   assert.deepEqual(pairs.states, new Array(10).fill([]));

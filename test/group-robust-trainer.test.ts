@@ -278,14 +278,14 @@ test('GR-DPO trains the GRU language policy on token sequences: the loss falls o
   // Group 'likes' prefers kind words, group 'dislikes' (the minority) the unkind ones; lengths differ.
   const kind = ['good fine', 'nice', 'fine good nice'];
   const unkind = ['bad', 'awful poor', 'poor bad awful'];
-  const pairs: PairwiseGroupData<number[]> = { states: [], chosen: [], rejected: [], groups: [], group_names: ['likes', 'dislikes'], num_actions: vocabulary.size };
+  const pairs: PairwiseGroupData<number[]> = { states: [], chosen: [], rejected: [], group_index: [], group_names: ['likes', 'dislikes'], num_actions: vocabulary.size };
   for (let i = 0; i < 12; i++) {
     const g = i % 4 === 3 ? 1 : 0;
     const [w, l] = g === 0 ? [kind[i % 3]!, unkind[(i + 1) % 3]!] : [unkind[i % 3]!, kind[(i + 2) % 3]!];
     pairs.states.push([]);
     pairs.chosen.push(enc(w));
     pairs.rejected.push(enc(l));
-    pairs.groups.push(g);
+    pairs.group_index.push(g);
   }
   const policy = new GRULanguagePolicy({ vocabulary, groups: ['likes', 'dislikes'], embeddingDim: 4, groupEmbeddingDim: 3, hiddenSize: 8, maxLength: 5, seed: 1 });
   const before = tf.memory().numTensors;
@@ -343,29 +343,29 @@ test('closed-form GR-IPO (Algorithm 2) matches a direct weighted least-squares s
   const out = closedFormGrIpo(train, features, { beta, eta_alpha: etaAlpha, iterations: 1, theta_init: thetaInit });
   // By hand: the group losses at theta_init, the alpha step, then the normal equations of the weighted squares.
   const x = train.states.map((s, i) => {
-    const w = features(s, train.chosen[i]!, train.groups[i]!);
-    const l = features(s, train.rejected[i]!, train.groups[i]!);
+    const w = features(s, train.chosen[i]!, train.group_index[i]!);
+    const l = features(s, train.rejected[i]!, train.group_index[i]!);
     return w.map((v, k) => v - l[k]!);
   });
   const c = 1 / (2 * beta);
   const N = [60, 240];
-  const loss0 = [0, 1].map((g) => x.reduce((s, xi, i) => (train.groups[i] === g ? s + (xi.reduce((h, v, k) => h + v * thetaInit[k]!, 0) - c) ** 2 : s), 0) / N[g]!);
+  const loss0 = [0, 1].map((g) => x.reduce((s, xi, i) => (train.group_index[i] === g ? s + (xi.reduce((h, v, k) => h + v * thetaInit[k]!, 0) - c) ** 2 : s), 0) / N[g]!);
   const e = loss0.map((l) => 0.5 * Math.exp(etaAlpha * l));
   const alpha = e.map((v) => v / (e[0]! + e[1]!));
   out.alpha.forEach((a, g) => assert.ok(Math.abs(a - alpha[g]!) < 1e-12, `alpha[${g}] ${a} vs ${alpha[g]}`));
-  const XtWX = [0, 1, 2, 3].map((j) => [0, 1, 2, 3].map((k) => x.reduce((s, xi, i) => s + (alpha[train.groups[i]!]! / N[train.groups[i]!]!) * xi[j]! * xi[k]!, 0)));
-  const XtWc = [0, 1, 2, 3].map((j) => x.reduce((s, xi, i) => s + (alpha[train.groups[i]!]! / N[train.groups[i]!]!) * c * xi[j]!, 0));
+  const XtWX = [0, 1, 2, 3].map((j) => [0, 1, 2, 3].map((k) => x.reduce((s, xi, i) => s + (alpha[train.group_index[i]!]! / N[train.group_index[i]!]!) * xi[j]! * xi[k]!, 0)));
+  const XtWc = [0, 1, 2, 3].map((j) => x.reduce((s, xi, i) => s + (alpha[train.group_index[i]!]! / N[train.group_index[i]!]!) * c * xi[j]!, 0));
   const want = gaussSolve(XtWX, XtWc);
   out.theta.forEach((t, k) => assert.ok(Math.abs(t - want[k]!) < 1e-9 * Math.max(1, Math.abs(want[k]!)), `theta[${k}] ${t} vs ${want[k]}`));
   // Optimality: the gradient of sum_g alpha_g L_g vanishes at the solution.
-  const grad = [0, 1, 2, 3].map((j) => x.reduce((s, xi, i) => s + (alpha[train.groups[i]!]! / N[train.groups[i]!]!) * 2 * (xi.reduce((h, v, k) => h + v * out.theta[k]!, 0) - c) * xi[j]!, 0));
+  const grad = [0, 1, 2, 3].map((j) => x.reduce((s, xi, i) => s + (alpha[train.group_index[i]!]! / N[train.group_index[i]!]!) * 2 * (xi.reduce((h, v, k) => h + v * out.theta[k]!, 0) - c) * xi[j]!, 0));
   grad.forEach((gj) => assert.ok(Math.abs(gj) < 1e-10, `gradient ${gj}`));
 
   // More iterations: alpha moves towards the worse group and the worst-group loss does not exceed the unweighted (IPO) solution's.
   const many = closedFormGrIpo(train, features, { beta, eta_alpha: etaAlpha, iterations: 200, log_every: 50 });
   assert.deepEqual([...new Set(many.records.map((r) => r.step))], [0, 50, 100, 150, 200]);
-  const ipo = weightedIpoSolve(x, train.groups, [60 / 300, 240 / 300], beta); // w_i = 1/N: plain IPO
-  const worstIpo = Math.max(...ipoGroupLosses(x, train.groups, 2, ipo, beta));
+  const ipo = weightedIpoSolve(x, train.group_index, [60 / 300, 240 / 300], beta); // w_i = 1/N: plain IPO
+  const worstIpo = Math.max(...ipoGroupLosses(x, train.group_index, 2, ipo, beta));
   const worstGr = many.records.filter((r) => r.metric === 'worst_group_train_loss' && r.step === 200)[0]!.value;
   assert.ok(worstGr < worstIpo, `GR-IPO worst-group loss ${worstGr} vs IPO ${worstIpo}`);
   assert.throws(() => weightedIpoSolve([[1, 2], [2, 4]], [0, 1], [0.5, 0.5], 1), /normal equations are singular .* pass a ridge > 0/);

@@ -47,15 +47,15 @@ test('same seed gives the same data, another seed other data', () => {
 test('split sizes: even 150/150, uneven 60/240, balanced validation, explicit counts', () => {
   const count = (groups: number[], g: number) => groups.filter((x) => x === g).length;
   const even = generateGroupLinearBandit({ seed: 1, split: 'even' });
-  assert.deepEqual([count(even.train.groups, 0), count(even.train.groups, 1)], [150, 150]);
+  assert.deepEqual([count(even.train.group_index, 0), count(even.train.group_index, 1)], [150, 150]);
   const uneven = generateGroupLinearBandit({ seed: 1, split: 'uneven', val_pairs_per_group: 50 });
-  assert.deepEqual([count(uneven.train.groups, 0), count(uneven.train.groups, 1)], [60, 240]);
-  assert.deepEqual([count(uneven.val.groups, 0), count(uneven.val.groups, 1)], [50, 50]);
+  assert.deepEqual([count(uneven.train.group_index, 0), count(uneven.train.group_index, 1)], [60, 240]);
+  assert.deepEqual([count(uneven.val.group_index, 0), count(uneven.val.group_index, 1)], [50, 50]);
   assert.equal(uneven.train.states.length, 300);
   const custom = generateGroupLinearBandit({ seed: 1, group_counts: [7, 3] });
-  assert.deepEqual([count(custom.train.groups, 0), count(custom.train.groups, 1)], [7, 3]);
+  assert.deepEqual([count(custom.train.group_index, 0), count(custom.train.group_index, 1)], [7, 3]);
   // Groups are interleaved, not in blocks.
-  assert.notDeepEqual(uneven.train.groups.slice(0, 60), new Array(60).fill(0));
+  assert.notDeepEqual(uneven.train.group_index.slice(0, 60), new Array(60).fill(0));
 });
 
 test('deterministic labels agree with the group true rewards; actions distinct; states in [0,1]^2', () => {
@@ -64,13 +64,13 @@ test('deterministic labels agree with the group true rewards; actions distinct; 
     data.states.forEach((s, i) => {
       assert.ok(s.every((x) => x >= 0 && x < 1));
       assert.notEqual(data.chosen[i], data.rejected[i]);
-      const theta = BANDIT_TRUE_THETAS[data.groups[i]!]!;
+      const theta = BANDIT_TRUE_THETAS[data.group_index[i]!]!;
       assert.ok(banditReward(s, data.chosen[i]!, theta) >= banditReward(s, data.rejected[i]!, theta), `pair ${i}`);
     });
   }
   // The two groups disagree on a good share of pairs, which is what makes the problem group-sensitive.
   const disagree = train.states.filter((s, i) => {
-    const other = BANDIT_TRUE_THETAS[1 - train.groups[i]!]!;
+    const other = BANDIT_TRUE_THETAS[1 - train.group_index[i]!]!;
     return banditReward(s, train.chosen[i]!, other) < banditReward(s, train.rejected[i]!, other);
   }).length;
   assert.ok(disagree > 30, `only ${disagree} pairs where the groups disagree`);
@@ -82,7 +82,7 @@ test('Bradley-Terry labels agree with the true ranking at the rate sigmoid(|marg
   let expected = 0;
   let variance = 0;
   train.states.forEach((s, i) => {
-    const theta = BANDIT_TRUE_THETAS[train.groups[i]!]!;
+    const theta = BANDIT_TRUE_THETAS[train.group_index[i]!]!;
     const m = banditReward(s, train.chosen[i]!, theta) - banditReward(s, train.rejected[i]!, theta);
     if (m > 0) agree += 1;
     const p = 1 / (1 + Math.exp(-Math.abs(m)));
@@ -102,7 +102,7 @@ test('pairwise frame has the documented columns and values', () => {
   rows.forEach((row, i) => {
     assert.equal(row[0], i);
     assert.deepEqual(String(row[1]).split(',').map(Number), train.states[i]);
-    assert.equal(row[2], train.group_names[train.groups[i]!]);
+    assert.equal(row[2], train.group_names[train.group_index[i]!]);
     assert.equal(row[3], train.chosen[i]);
     assert.equal(row[4], train.rejected[i]);
   });
@@ -148,11 +148,11 @@ test('swapped data: the same states and action pairs as same, each pair labelled
   assert.equal(swapped.feature_map, 'swapped');
   assert.deepEqual(swapped.train.states, same.train.states);
   swapped.train.states.forEach((s, i) => {
-    const g = swapped.train.groups[i]!;
+    const g = swapped.train.group_index[i]!;
     const r = (a: number) => banditReward(s, a, swapped.true_thetas[g]!, 8, 'swapped', g);
     assert.ok(r(swapped.train.chosen[i]!) >= r(swapped.train.rejected[i]!), `pair ${i}`);
   });
   // Under swapped both groups' rewards equal theta_1 . phi, so no pair's label disagrees with group 1's ranking.
-  const disagree = same.train.states.filter((_, i) => same.train.groups[i] === 1 && same.train.chosen[i] !== swapped.train.chosen[i]).length;
+  const disagree = same.train.states.filter((_, i) => same.train.group_index[i] === 1 && same.train.chosen[i] !== swapped.train.chosen[i]).length;
   assert.ok(disagree > 0, 'group 2 labels change from same to swapped');
 });

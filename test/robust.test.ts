@@ -43,7 +43,7 @@ const SMALL: PairwiseGroupData = {
   ],
   chosen: [1, 7, 0, 5, 2, 6],
   rejected: [3, 2, 4, 0, 6, 1],
-  groups: [0, 1, 1, 0, 1, 1],
+  group_index: [0, 1, 1, 0, 1, 1],
   group_names: ['g1', 'g2'],
   num_actions: A,
 };
@@ -171,7 +171,7 @@ test('IS-DPO step equals a DPO step with per-pair weights 1/N_g (scaled by N/K)'
   const N = 6;
   const K = 2;
   const counts = [2, 4];
-  const weights = SMALL.groups.map((g) => N / (K * counts[g]!)); // ∝ 1/N_g
+  const weights = SMALL.group_index.map((g) => N / (K * counts[g]!)); // ∝ 1/N_g
   const grad = closedFormGrad('sigmoid', theta0, [0, 0, 0, 0], 1.5, weights);
   assertClose(policy.thetaValues(), theta0.map((t, k) => t - lr * grad[k]!), 2e-6);
   policy.dispose();
@@ -226,7 +226,7 @@ test('bad input: missing group, empty group, non-positive beta or step sizes are
   const policy = makePolicy([0, 0, 0, 0]);
   const run = (train: PairwiseGroupData, config = {}) => trainGroupRobust({ policy, train, config: { max_steps: 1, ...config } });
   const before = tf.memory().numTensors;
-  assert.throws(() => run({ ...SMALL, groups: [0, 1, 2, 0, 1, 1] }), /train pair 2: group 2 is missing from group_names \(2 groups: g1, g2\)/);
+  assert.throws(() => run({ ...SMALL, group_index: [0, 1, 2, 0, 1, 1] }), /train pair 2: group 2 is missing from group_names \(2 groups: g1, g2\)/);
   assert.throws(() => run({ ...SMALL, group_names: ['g1', 'g2', 'g3'] }), /train: group 'g3' has no pairs/);
   assert.throws(() => run(SMALL, { beta: 0 }), /beta must be a finite positive number, got 0/);
   assert.throws(() => run(SMALL, { learning_rate: -0.1 }), /learning_rate must be a finite positive number/);
@@ -317,7 +317,7 @@ test('trainers pass each pair its group name, for group-conditioned policies', (
     dispose: () => inner.dispose(),
   };
   trainGroupRobust({ policy, train: SMALL, config: { variant: 'authors_code', max_steps: 1, log_every: 1, reference: 'uniform' } });
-  const names = SMALL.groups.map((g) => SMALL.group_names[g]!);
+  const names = SMALL.group_index.map((g) => SMALL.group_names[g]!);
   assert.ok(seen.length >= 2 && seen.every((g) => JSON.stringify(g) === JSON.stringify(names)));
   const perGroup = banditRewardError(policy, SMALL.states, BANDIT_TRUE_THETAS, A, ['g1', 'g2']);
   assert.deepEqual(perGroup, banditRewardError(inner, SMALL.states, BANDIT_TRUE_THETAS, A));

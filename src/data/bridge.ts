@@ -404,7 +404,7 @@ export function pairsFromFrame(data: FrameOrRows<Record<string, unknown>>, optio
   const prompts = unique(rows.map((r) => r.prompt_id));
   const promptIndex = new Map(prompts.map((p, i) => [p, i]));
   const out: FramePairs = {
-    states: [], chosen: [], rejected: [], groups: [], group_names: groups, num_actions: responses.length,
+    states: [], chosen: [], rejected: [], group_index: [], group_names: groups, num_actions: responses.length,
     prompts, responses, pair_prompts: [],
   };
   for (const r of rows) {
@@ -416,7 +416,7 @@ export function pairsFromFrame(data: FrameOrRows<Record<string, unknown>>, optio
     out.states.push(state);
     out.chosen.push(c);
     out.rejected.push(j);
-    out.groups.push(groupIndex.get(r.group)!);
+    out.group_index.push(groupIndex.get(r.group)!);
     out.pair_prompts.push(r.prompt_id);
   }
   return out;

@@ -59,7 +59,7 @@ export interface PairwiseGroupData<R extends PairResponse = number> {
   /** The other response. */
   rejected: R[];
   /** Group index of the labeller, into `group_names`. */
-  groups: number[];
+  group_index: number[];
   /** Name of each group, in index order. */
   group_names: string[];
   /** Number of actions (tokens) the indices refer to. */
@@ -230,7 +230,7 @@ function samplePairs(
     chosen.push(aWins ? a : b);
     rejected.push(aWins ? b : a);
   }
-  return { states, chosen, rejected, groups, group_names: groupNames, num_actions: numActions };
+  return { states, chosen, rejected, group_index: groups, group_names: groupNames, num_actions: numActions };
 }
 
 /**
@@ -281,7 +281,7 @@ export function pairsToFrame(data: PairwiseGroupData): DataFrame {
     {
       prompt_id: Array.from({ length: n }, (_, i) => i),
       prompt: data.states.map(stateToPrompt),
-      group: data.groups.map((g) => data.group_names[g]!),
+      group: data.group_index.map((g) => data.group_names[g]!),
       chosen: [...data.chosen],
       rejected: [...data.rejected],
     },

@@ -47,7 +47,7 @@ export function pairsFromScoredResponses<R extends PairResponse>(
     if (g === undefined) throw new Error(`pairsFromScoredResponses: response ${i} has group '${s.group}', not in groups (${groups.join(', ')})`);
     byGroup[g]!.push(s);
   });
-  const out: PairwiseGroupData<R> = { states: [], chosen: [], rejected: [], groups: [], group_names: groups, num_actions: numActions };
+  const out: PairwiseGroupData<R> = { states: [], chosen: [], rejected: [], group_index: [], group_names: groups, num_actions: numActions };
   byGroup.forEach((items, g) => {
     let made = 0;
     for (let a = 0; a < items.length; a++) {
@@ -58,7 +58,7 @@ export function pairsFromScoredResponses<R extends PairResponse>(
         out.states.push([]);
         out.chosen.push(win.response);
         out.rejected.push(lose.response);
-        out.groups.push(g);
+        out.group_index.push(g);
         made += 1;
       }
     }

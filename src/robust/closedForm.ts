@@ -52,7 +52,7 @@ export interface ClosedFormGrIpoResult {
 /** The pair feature differences x_i = phi_g(s_i, chosen) - phi_g(s_i, rejected). */
 export function pairFeatureDifferences(data: PairwiseGroupData, features: PlainFeatures): number[][] {
   return data.states.map((s, i) => {
-    const g = data.groups[i]!;
+    const g = data.group_index[i]!;
     const w = features(s, data.chosen[i]!, g);
     const l = features(s, data.rejected[i]!, g);
     if (w.length !== l.length || w.some((x) => !Number.isFinite(x)) || l.some((x) => !Number.isFinite(x))) {
@@ -161,12 +161,12 @@ export function closedFormGrIpo(data: PairwiseGroupData, features: PlainFeatures
     records.push({ step, group: ALL_GROUPS, metric: 'worst_group_train_loss', value: Math.max(...losses) });
     for (const m of options.extra_metrics?.(delta.map((x, k) => x + thetaRef[k]!)) ?? []) records.push({ step, ...m });
   };
-  let losses = ipoGroupLosses(differences, data.groups, K, delta, options.beta);
+  let losses = ipoGroupLosses(differences, data.group_index, K, delta, options.beta);
   log(0, losses);
   for (let t = 1; t <= options.iterations; t++) {
     alpha = updateGroupWeights(alpha, losses, options.eta_alpha);
-    delta = weightedIpoSolve(differences, data.groups, alpha, options.beta, options.ridge ?? 0);
-    losses = ipoGroupLosses(differences, data.groups, K, delta, options.beta);
+    delta = weightedIpoSolve(differences, data.group_index, alpha, options.beta, options.ridge ?? 0);
+    losses = ipoGroupLosses(differences, data.group_index, K, delta, options.beta);
     if (t % logEvery === 0 || t === options.iterations) log(t, losses);
   }
   return { theta: delta.map((x, k) => x + thetaRef[k]!), alpha, records };

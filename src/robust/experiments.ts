@@ -252,7 +252,7 @@ export function runAuthorsScenario(method: AuthorsScenarioMethod, seed: number, 
       theta_init: uniformTheta(BANDIT_FEATURE_DIM, { param_limit: s.theta_param_limit, seed }),
       log_every: logEvery,
       extra_metrics: (theta) => {
-        const val = ipoGroupLosses(valDifferences, bandit.val.groups, names.length, theta, s.beta);
+        const val = ipoGroupLosses(valDifferences, bandit.val.group_index, names.length, theta, s.beta);
         policy.setWeights([{ name: 'theta', shape: [BANDIT_FEATURE_DIM], values: theta }]);
         return [
           ...val.map((value, g) => ({ group: names[g]!, metric: 'val_loss', value })),

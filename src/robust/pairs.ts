@@ -31,7 +31,7 @@ export interface PreparedPairs {
   mask: Float32Array;
   /** (log pi_ref(chosen|s) - log pi_ref(rejected|s)) of every pair, fixed. */
   refMargin: tf.Tensor1D;
-  groups: Int32Array;
+  group_index: Int32Array;
   group_names: string[];
   /** Group name of each pair (passed to group-conditioned policies). */
   groupOfPair: string[];
@@ -54,7 +54,7 @@ const tokensOf = (r: PairResponse): readonly number[] => (typeof r === 'number' 
 export function validatePairs(data: PairwiseGroupData<PairResponse>, name: string): void {
   const n = data.states.length;
   if (n === 0) throw new Error(`${name}: no pairs`);
-  for (const field of ['chosen', 'rejected', 'groups'] as const) {
+  for (const field of ['chosen', 'rejected', 'group_index'] as const) {
     if (!Array.isArray(data[field]) || data[field].length !== n) throw new Error(`${name}: ${field} has ${data[field]?.length} entries but states has ${n}`);
   }
   const K = data.group_names.length;
@@ -62,7 +62,7 @@ export function validatePairs(data: PairwiseGroupData<PairResponse>, name: strin
   if (!Number.isInteger(data.num_actions) || data.num_actions < 2) throw new Error(`${name}: num_actions must be an integer >= 2`);
   const dim = data.states[0]!.length;
   for (let i = 0; i < n; i++) {
-    const g = data.groups[i]!;
+    const g = data.group_index[i]!;
     if (!Number.isInteger(g) || g < 0 || g >= K) {
       throw new Error(`${name} pair ${i}: group ${g} is missing from group_names (${K} groups: ${data.group_names.join(', ')})`);
     }
@@ -82,7 +82,7 @@ export function validatePairs(data: PairwiseGroupData<PairResponse>, name: strin
     const r = tokensOf(data.rejected[i]!);
     if (c.length === r.length && c.every((x, t) => x === r[t])) throw new Error(`${name} pair ${i}: chosen and rejected are the same ${c.length === 1 ? 'action' : 'sequence'}`);
   }
-  countGroups(data.groups, K).forEach((c, g) => {
+  countGroups(data.group_index, K).forEach((c, g) => {
     if (c === 0) throw new Error(`${name}: group '${data.group_names[g]}' has no pairs (every group needs at least one)`);
   });
 }
@@ -168,7 +168,7 @@ export function preparePairs(data: PairwiseGroupData<PairResponse>, policy: Poli
       });
     });
   }
-  const groups = Int32Array.from(data.groups);
+  const groups = Int32Array.from(data.group_index);
   const prepared: Omit<PreparedPairs, 'refMargin'> = {
     name,
     size: n,
@@ -177,9 +177,9 @@ export function preparePairs(data: PairwiseGroupData<PairResponse>, policy: Poli
     length,
     tokens,
     mask,
-    groups,
+    group_index: groups,
     group_names: [...data.group_names],
-    groupOfPair: data.groups.map((g) => data.group_names[g]!),
+    groupOfPair: data.group_index.map((g) => data.group_names[g]!),
     counts: countGroups(groups, data.group_names.length),
     logRatioCache: new Map(),
   };
@@ -257,7 +257,7 @@ export function evaluateGroups(
   const lossSum = new Array<number>(K).fill(0);
   const correct = new Array<number>(K).fill(0);
   for (let i = 0; i < pairs.size; i++) {
-    const g = pairs.groups[i]!;
+    const g = pairs.group_index[i]!;
     lossSum[g]! += values[pairs.size + i]!;
     if (values[i]! > 0) correct[g]! += 1;
   }

@@ -261,7 +261,7 @@ export class GroupRobustTrainer {
     const records = step % cfg.log_every === 0 ? this.evaluationRecords(step) : [];
     const alphaBefore = this.alphaValues;
     const batch = cfg.variant === 'paper' ? Int32Array.from({ length: cfg.batch_size }, () => this.rng.int(train.size)) : this.allIndices;
-    const batchGroups = batch.map((i) => train.groups[i]!);
+    const batchGroups = batch.map((i) => train.group_index[i]!);
     const B = batch.length;
     let values: Float32Array | undefined;
     let lossValue = NaN;

@@ -164,7 +164,7 @@ export function runOneWorkflowTable(method: OneWorkflowMethod, seed: number, tab
     out.push(...trainMethod(method, seed, policy, task, () => pairs, s, evaluate));
     groups.forEach((g, k) => {
       out.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
-      out.push({ step: 0, group: g, metric: 'num_pairs', value: pairs.groups.filter((x) => x === k).length });
+      out.push({ step: 0, group: g, metric: 'num_pairs', value: pairs.group_index.filter((x) => x === k).length });
     });
     return out;
   } finally {
@@ -243,7 +243,7 @@ export function runOneWorkflowPersona(method: OneWorkflowMethod, seed: number, s
     out.push(...trainMethod(method, seed, policy, task, getPairs, s, evaluate));
     if (pairs !== null) {
       const made: ReturnType<typeof personaPairs> = pairs;
-      task.groups.forEach((g, k) => out.push({ step: 0, group: g, metric: 'num_pairs', value: made.groups.filter((x) => x === k).length }));
+      task.groups.forEach((g, k) => out.push({ step: 0, group: g, metric: 'num_pairs', value: made.group_index.filter((x) => x === k).length }));
     }
     return out;
   } finally {

@@ -44,14 +44,14 @@ export function polisGroupPairs(table: PolisPreferenceTable, options: PolisPairO
     return pairs;
   });
   const draw = (counts: number[]): PairwiseGroupData => {
-    const data: PairwiseGroupData = { states: [], chosen: [], rejected: [], groups: [], group_names: [...table.groups], num_actions: K };
+    const data: PairwiseGroupData = { states: [], chosen: [], rejected: [], group_index: [], group_names: [...table.groups], num_actions: K };
     counts.forEach((n, g) => {
       for (let i = 0; i < n; i++) {
         const [c, r] = eligible[g]![rng.int(eligible[g]!.length)]!;
         data.states.push([0]);
         data.chosen.push(c);
         data.rejected.push(r);
-        data.groups.push(g);
+        data.group_index.push(g);
       }
     });
     return data;
