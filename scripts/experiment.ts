@@ -127,7 +127,7 @@ async function main(): Promise<void> {
       if (experiments.length === 0) console.log('no experiments registered');
       for (const e of experiments) {
         const plan = planExperiment(e);
-        const sweep = e.sweep ? `, ${e.sweep.name} in [${e.sweep.values.join(', ')}]` : '';
+        const sweep = plan.sweep ? `, ${plan.sweep.name} in [${plan.sweep.values.join(', ')}]` : '';
         console.log(`${e.name} (version ${e.version}): methods [${e.methods.join(', ')}], seeds [${plan.seeds.join(', ')}]${sweep}: ${plan.cells.length} cells in ${plan.mode} mode`);
       }
       return;

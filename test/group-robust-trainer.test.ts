@@ -5,20 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend, tf } from '../src/backend';
 import {
-  AUTHORS_SCENARIO_METHODS,
-  BANDIT_FEATURE_DIM,
+  GROUP_LINEAR_BANDIT,
   GroupRobustTrainer,
   LogLinearPolicy,
   ROBUST_METHODS,
   banditFeatureTensor,
   banditFeatures,
-  banditLogLinearPolicy,
   banditReward,
   banditRewardError,
   banditRewardErrors,
-  banditRewardMetrics,
   preferredActions,
-  runAuthorsScenario,
   uniformTheta,
   closedFormGrIpo,
   ipoGroupLosses,
@@ -31,6 +27,7 @@ import {
   type PairwiseGroupData,
   type RobustMethod,
 } from '../src/robust';
+import { AUTHORS_SCENARIO_METHODS, banditLogLinearPolicy, banditRewardMetrics, runAuthorsScenario } from '../src/studies/groupRobustBandit';
 import { CategoricalMLPPolicy } from '../src/policy/categorical';
 import { GRULanguagePolicy } from '../src/lm/gruPolicy';
 import { WordVocabulary } from '../src/lm/vocabulary';
@@ -38,6 +35,8 @@ import { SGD } from '../src/trainer/sgd';
 import type { MetricRecord } from '../src/frames';
 import { Rng } from '../src/random';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint';
+
+const BANDIT_FEATURE_DIM = GROUP_LINEAR_BANDIT.feature_dim;
 
 before(async () => {
   await initBackend('cpu');

@@ -2,13 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend';
 import {
-  BANDIT_TRUE_THETAS,
+  GROUP_LINEAR_BANDIT,
   banditFeatureTensor,
   banditFeatures,
   banditReward,
   generateGroupLinearBandit,
   pairsToFrame,
 } from '../src/data/groupLinearBandit';
+
+const BANDIT_TRUE_THETAS = GROUP_LINEAR_BANDIT.true_thetas;
 
 const close = (a: number, b: number, tol = 1e-12) => assert.ok(Math.abs(a - b) <= tol, `${a} vs ${b}`);
 

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { initBackend, tf } from '../src/backend';
 import type { Policy } from '../src/policy/types';
 import {
-  BANDIT_FEATURE_DIM,
-  BANDIT_TRUE_THETAS,
+  GROUP_LINEAR_BANDIT,
   LogLinearPolicy,
   type PairwiseGroupData,
   banditFeatureTensor,
@@ -18,10 +17,12 @@ import {
   perPairLossValue,
   preparePairs,
   disposePreparedPairs,
-  runGroupRobustComparison,
   trainGroupRobust,
   updateGroupWeights,
 } from '../src/robust';
+import { runGroupRobustComparison } from '../src/studies/groupRobustBandit';
+
+const { feature_dim: BANDIT_FEATURE_DIM, true_thetas: BANDIT_TRUE_THETAS } = GROUP_LINEAR_BANDIT;
 
 before(async () => {
   await initBackend('cpu');
@@ -293,7 +294,7 @@ test('comparison runner: labelled long-form records and a per-method summary', (
   }
   assert.ok(out.records.some((r) => r.metric === 'reward_error' && r.group === 'group_2' && r.seed === 4));
   assert.deepEqual(out.frame.columns, ['step', 'group', 'metric', 'value', 'method', 'seed', 'split']);
-  assert.throws(() => runGroupRobustComparison({ split: 'uneven', methods: ['xpo' as never] }), /unknown method 'xpo'/);
+  assert.throws(() => runGroupRobustComparison({ split: 'uneven', methods: ['xpo' as never], seeds: 1, steps: 1 }), /unknown method 'xpo'/);
 });
 
 test('trainers pass each pair its group name, for group-conditioned policies', () => {

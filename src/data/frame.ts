@@ -35,10 +35,3 @@ export function rowsToTypedFrame(
 ): DataFrame {
   return typedFrame(columns.map((c) => ({ name: c.name, type: c.type, values: rows.map((r) => r[c.name]!) })));
 }
-
-/** Reads one column of a frame as an array, with an Error naming the column when it is missing. */
-export function frameColumn<T = unknown>(df: DataFrame, name: string): T[] {
-  if (!df.columns.includes(name)) throw new Error(`frame has no column '${name}' (columns: ${df.columns.join(', ')})`);
-  if (df.shape[0] === 0) return [];
-  return df.column(name).values as T[];
-}

@@ -29,20 +29,6 @@ import { DataFrame } from 'danfojs-node';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random';
 
-/** Number of state coordinates. */
-export const BANDIT_STATE_DIM = 2;
-/** Length of the feature vector phi(s, a). */
-export const BANDIT_FEATURE_DIM = 4;
-/** Default number of actions. */
-export const BANDIT_NUM_ACTIONS = 8;
-/** True reward parameters of the two groups, as in the paper: theta_1 = (1,3,1,3), theta_2 = (3,1,3,1). */
-export const BANDIT_TRUE_THETAS: readonly (readonly number[])[] = [
-  [1, 3, 1, 3],
-  [3, 1, 3, 1],
-];
-/** Group names used in frames and metrics, in group-index order. */
-export const BANDIT_GROUP_NAMES: readonly string[] = ['group_1', 'group_2'];
-
 /** A response of a pair: one action (token) index, or a token sequence (for sequence policies). */
 export type PairResponse = number | readonly number[];
 
@@ -68,11 +54,36 @@ export interface PairwiseGroupData<R extends PairResponse = number> {
 
 /** Feature maps of the group linear bandit (see module docs). */
 export type BanditFeatureMap = 'same' | 'swapped' | 'flipped';
-/** Every feature map, in documentation order. */
-export const BANDIT_FEATURE_MAPS: readonly BanditFeatureMap[] = ['same', 'swapped', 'flipped'];
+
+/**
+ * The group linear bandit's fixed settings, as in the paper: state dimension 2, feature length 4,
+ * 8 actions by default, the two groups' true reward parameters theta_1 = (1,3,1,3) and
+ * theta_2 = (3,1,3,1), their names in frames and metrics, the feature maps, and the training pairs
+ * per group of the named splits (300 pairs in all).
+ */
+export const GROUP_LINEAR_BANDIT: {
+  readonly state_dim: number;
+  readonly feature_dim: number;
+  readonly num_actions: number;
+  readonly true_thetas: readonly (readonly number[])[];
+  readonly group_names: readonly string[];
+  readonly feature_maps: readonly BanditFeatureMap[];
+  readonly splits: Readonly<Record<'even' | 'uneven', readonly number[]>>;
+} = {
+  state_dim: 2,
+  feature_dim: 4,
+  num_actions: 8,
+  true_thetas: [
+    [1, 3, 1, 3],
+    [3, 1, 3, 1],
+  ],
+  group_names: ['group_1', 'group_2'],
+  feature_maps: ['same', 'swapped', 'flipped'],
+  splits: { even: [150, 150], uneven: [60, 240] },
+};
 
 function checkFeatureMap(map: BanditFeatureMap): void {
-  if (!BANDIT_FEATURE_MAPS.includes(map)) throw new Error(`feature_map must be one of ${BANDIT_FEATURE_MAPS.join(', ')}, got '${String(map)}'`);
+  if (!GROUP_LINEAR_BANDIT.feature_maps.includes(map)) throw new Error(`feature_map must be one of ${GROUP_LINEAR_BANDIT.feature_maps.join(', ')}, got '${String(map)}'`);
 }
 
 /** Options for {@link generateGroupLinearBandit}. */
@@ -89,7 +100,7 @@ export interface GroupLinearBanditOptions {
   preference?: 'deterministic' | 'bradley_terry';
   /** Number of actions (default 8). */
   num_actions?: number;
-  /** True reward parameter per group (default {@link BANDIT_TRUE_THETAS}); each of length 4. */
+  /** True reward parameter per group (default `GROUP_LINEAR_BANDIT.true_thetas`); each of length 4. */
   true_thetas?: readonly (readonly number[])[];
   /** Feature map (default `same`; see module docs). */
   feature_map?: BanditFeatureMap;
@@ -104,8 +115,6 @@ export interface GroupLinearBandit {
   feature_map: BanditFeatureMap;
 }
 
-/** Training pairs per group for the named splits (300 pairs in all). */
-export const BANDIT_SPLITS: Record<'even' | 'uneven', number[]> = { even: [150, 150], uneven: [60, 240] };
 
 function actionScale(action: number, numActions: number): number {
   return 1 + action / numActions;
@@ -119,7 +128,7 @@ function actionScale(action: number, numActions: number): number {
 export function banditFeatures(
   state: readonly number[],
   action: number,
-  numActions = BANDIT_NUM_ACTIONS,
+  numActions = GROUP_LINEAR_BANDIT.num_actions,
   featureMap: BanditFeatureMap = 'same',
   group = 0,
 ): number[] {
@@ -130,7 +139,7 @@ export function banditFeatures(
 }
 
 function sameFeatures(state: readonly number[], action: number, numActions: number): number[] {
-  if (state.length !== BANDIT_STATE_DIM) throw new Error(`state must have ${BANDIT_STATE_DIM} coordinates, got ${state.length}`);
+  if (state.length !== GROUP_LINEAR_BANDIT.state_dim) throw new Error(`state must have ${GROUP_LINEAR_BANDIT.state_dim} coordinates, got ${state.length}`);
   if (!Number.isInteger(action) || action < 0 || action >= numActions) {
     throw new Error(`action must be an integer in [0, ${numActions}), got ${action}`);
   }
@@ -145,7 +154,7 @@ function sameFeatures(state: readonly number[], action: number, numActions: numb
  */
 export function banditFeatureTensor(
   states: tf.Tensor2D,
-  numActions = BANDIT_NUM_ACTIONS,
+  numActions = GROUP_LINEAR_BANDIT.num_actions,
   featureMap: BanditFeatureMap = 'same',
   groups?: readonly number[],
 ): tf.Tensor3D {
@@ -183,11 +192,11 @@ export function banditReward(
   state: readonly number[],
   action: number,
   theta: readonly number[],
-  numActions = BANDIT_NUM_ACTIONS,
+  numActions = GROUP_LINEAR_BANDIT.num_actions,
   featureMap: BanditFeatureMap = 'same',
   group = 0,
 ): number {
-  if (theta.length !== BANDIT_FEATURE_DIM) throw new Error(`theta must have ${BANDIT_FEATURE_DIM} entries, got ${theta.length}`);
+  if (theta.length !== GROUP_LINEAR_BANDIT.feature_dim) throw new Error(`theta must have ${GROUP_LINEAR_BANDIT.feature_dim} entries, got ${theta.length}`);
   const phi = banditFeatures(state, action, numActions, featureMap, group);
   let r = 0;
   for (let k = 0; k < phi.length; k++) r += phi[k]! * theta[k]!;
@@ -238,18 +247,18 @@ function samplePairs(
  * Everything is drawn from one {@link Rng} seeded with `seed`, so a seed fixes the data exactly.
  */
 export function generateGroupLinearBandit(options: GroupLinearBanditOptions): GroupLinearBandit {
-  const numActions = options.num_actions ?? BANDIT_NUM_ACTIONS;
+  const numActions = options.num_actions ?? GROUP_LINEAR_BANDIT.num_actions;
   if (!Number.isInteger(numActions) || numActions < 2) throw new Error(`num_actions must be an integer >= 2, got ${numActions}`);
-  const thetas = (options.true_thetas ?? BANDIT_TRUE_THETAS).map((t) => [...t]);
+  const thetas = (options.true_thetas ?? GROUP_LINEAR_BANDIT.true_thetas).map((t) => [...t]);
   thetas.forEach((t, g) => {
-    if (t.length !== BANDIT_FEATURE_DIM || t.some((x) => !Number.isFinite(x))) {
-      throw new Error(`true_thetas[${g}] must be ${BANDIT_FEATURE_DIM} finite numbers`);
+    if (t.length !== GROUP_LINEAR_BANDIT.feature_dim || t.some((x) => !Number.isFinite(x))) {
+      throw new Error(`true_thetas[${g}] must be ${GROUP_LINEAR_BANDIT.feature_dim} finite numbers`);
     }
   });
   const numGroups = thetas.length;
   const split = options.split ?? 'even';
-  if (options.group_counts === undefined && !(split in BANDIT_SPLITS)) throw new Error(`split must be 'even' or 'uneven', got '${split}'`);
-  const trainCounts = options.group_counts ?? BANDIT_SPLITS[split];
+  if (options.group_counts === undefined && !(split in GROUP_LINEAR_BANDIT.splits)) throw new Error(`split must be 'even' or 'uneven', got '${split}'`);
+  const trainCounts = options.group_counts ?? [...GROUP_LINEAR_BANDIT.splits[split]];
   checkCounts(trainCounts, 'group_counts', numGroups);
   const valPerGroup = options.val_pairs_per_group ?? 200;
   checkCounts(new Array<number>(numGroups).fill(valPerGroup), 'val_pairs_per_group', numGroups);
@@ -259,7 +268,7 @@ export function generateGroupLinearBandit(options: GroupLinearBanditOptions): Gr
   }
   const featureMap = options.feature_map ?? 'same';
   checkFeatureMap(featureMap);
-  const groupNames = numGroups === BANDIT_GROUP_NAMES.length ? [...BANDIT_GROUP_NAMES] : thetas.map((_, g) => `group_${g + 1}`);
+  const groupNames = numGroups === GROUP_LINEAR_BANDIT.group_names.length ? [...GROUP_LINEAR_BANDIT.group_names] : thetas.map((_, g) => `group_${g + 1}`);
   const rng = new Rng(options.seed);
   const train = samplePairs(rng, trainCounts, thetas, numActions, preference, groupNames, featureMap);
   const val = samplePairs(rng, new Array<number>(numGroups).fill(valPerGroup), thetas, numActions, preference, groupNames, featureMap);

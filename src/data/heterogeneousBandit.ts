@@ -71,7 +71,7 @@ export interface GeneratedBandit {
 }
 
 /** The prompt text every bandit prompt carries (the task has one state; groups differ in taste). */
-export const BANDIT_PROMPT = 'Pick one of the responses.';
+const BANDIT_PROMPT = 'Pick one of the responses.';
 
 /**
  * Generates a bandit, deterministically from `seed`. Randomness decides which response indices are

@@ -7,7 +7,7 @@
 export * from './schema';
 export * from './errors';
 export { parseCsv, toCsv, csvField, type CsvRecord } from './csv';
-export { typedFrame, rowsToTypedFrame, frameColumn, type TypedColumn } from './frame';
+export { typedFrame, rowsToTypedFrame, type TypedColumn } from './frame';
 export { readTableFile, tableFormat, type TableFormat, type RawTable, type RawRow } from './tableFile';
 export * from './loaders';
 export * from './summaries';

@@ -24,9 +24,9 @@ import { SCORED_COLUMNS, type ScoredRow } from './schema';
 import { groupSizes, scoredToPairwise } from './summaries';
 import { readUtf8File } from './textFile';
 import { isCompletePolisDownload, polisCacheDir } from './polisFetch';
+import { POLIS_DIR_ENV, polisDirSetting } from '../runtime';
 
-/** Environment variable naming the Polis open-data folder. */
-export const POLIS_DIR_ENV = 'HPA_POLIS_DIR';
+export { POLIS_DIR_ENV } from '../runtime';
 
 /**
  * The Polis folder: the argument, else `HPA_POLIS_DIR`, else `../shared/data/polis_opendata` beside
@@ -35,7 +35,7 @@ export const POLIS_DIR_ENV = 'HPA_POLIS_DIR';
  */
 export function polisDataDir(dir?: string): string {
   if (dir !== undefined) return resolve(dir);
-  const fromEnv = process.env[POLIS_DIR_ENV];
+  const fromEnv = polisDirSetting();
   if (fromEnv) return resolve(fromEnv);
   const beside = resolve(__dirname, '..', '..', '..', 'shared', 'data', 'polis_opendata');
   if (existsSync(beside)) return beside;

@@ -12,11 +12,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { dataCacheDirSetting, polisBaseUrlSetting } from '../runtime';
 
-/** Environment variable: base URL of the raw files (default {@link POLIS_DEFAULT_BASE_URL}); tests point it at a local server. */
-export const POLIS_BASE_URL_ENV = 'HPA_POLIS_BASE_URL';
-/** Environment variable: root folder of downloaded data (default `<repo>/.cache`); Polis goes to `<root>/polis/<commit>`. */
-export const DATA_DIR_ENV = 'HPA_DATA_DIR';
+export { DATA_DIR_ENV, POLIS_BASE_URL_ENV } from '../runtime';
 /** Raw-file base of the upstream repository; a file's URL is `<base>/<commit>/<conversation>/<file>`. */
 export const POLIS_DEFAULT_BASE_URL = 'https://raw.githubusercontent.com/compdemocracy/openData';
 /** Name of the note written into a complete download folder (its presence marks the folder complete). */
@@ -74,7 +72,8 @@ let shippedManifest: PolisManifest | undefined;
 /** The folder a download of `manifest` (default: the shipped one) goes to: `<HPA_DATA_DIR or <repo>/.cache>/polis/<commit>`. */
 export function polisCacheDir(manifest?: PolisManifest): string {
   const m = manifest ?? (shippedManifest ??= readPolisManifest());
-  const root = process.env[DATA_DIR_ENV] ? resolve(process.env[DATA_DIR_ENV]!) : resolve(__dirname, '..', '..', '.cache');
+  const fromSetting = dataCacheDirSetting();
+  const root = fromSetting ? resolve(fromSetting) : resolve(__dirname, '..', '..', '.cache');
   return join(root, 'polis', m.commit);
 }
 
@@ -134,7 +133,7 @@ export interface FetchPolisResult {
 export async function fetchPolisData(options: FetchPolisOptions = {}): Promise<FetchPolisResult> {
   const manifest = options.manifest ?? readPolisManifest();
   const dir = resolve(options.dir ?? polisCacheDir(manifest));
-  const base = (options.baseUrl ?? process.env[POLIS_BASE_URL_ENV] ?? POLIS_DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const base = (options.baseUrl ?? polisBaseUrlSetting() ?? POLIS_DEFAULT_BASE_URL).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 60_000;
   const log = options.log ?? (() => {});
   const result: FetchPolisResult = { dir, downloaded: [], present: [] };

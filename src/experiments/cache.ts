@@ -8,11 +8,11 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { BACKEND_ORDER, type BackendKind } from '../backend';
 import type { MetricRecord } from '../frames';
+import { experimentCacheDirSetting } from '../runtime';
 import { validateRecords } from './records';
 import type { JsonValue, RunMode, SweepValue } from './types';
 
-/** Environment variable: root folder of the experiment cache (default `<repo>/.cache/experiments`). */
-export const CACHE_ENV = 'HPA_CACHE_DIR';
+export { CACHE_ENV } from '../runtime';
 
 /** Version of the cache file layout (2: the backend is recorded and part of the key). */
 export const CACHE_FORMAT = 2;
@@ -39,7 +39,7 @@ export interface CachedCell {
 /** The cache root: `dir` when given, else `HPA_CACHE_DIR`, else `<repo>/.cache/experiments`. */
 export function experimentCacheRoot(dir?: string): string {
   if (dir) return resolve(dir);
-  const fromEnv = process.env[CACHE_ENV];
+  const fromEnv = experimentCacheDirSetting();
   if (fromEnv) return resolve(fromEnv);
   return resolve(__dirname, '..', '..', '.cache', 'experiments');
 }

@@ -2,10 +2,10 @@
  * Experiment definitions: validation, and resolution into a plan of cells for the current mode.
  */
 import { activeBackend, type BackendKind } from '../backend';
-import { isSmoke } from '../runtime';
+import { runMode } from '../runtime';
 import { assertJson, hashJson } from './canonical';
 import { cellLabel, enumerateCells } from './cells';
-import type { BySize, ExperimentDefinition, ExperimentPlan, ExperimentSpec, JsonValue, RunMode } from './types';
+import type { BySize, ExperimentDefinition, ExperimentPlan, ExperimentSpec, JsonValue, RunMode, SweepValue } from './types';
 
 /** Record fields and labels the runner owns; a sweep may not take one of these names. */
 export const RESERVED_COLUMNS: readonly string[] = ['step', 'group', 'metric', 'value', 'method', 'seed'];
@@ -20,8 +20,8 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  * ```ts
  * export const toy = defineExperiment({
  *   name: 'toy', version: 1, methods: ['grpo', 'pgrpo'], seeds: { smoke: [0], full: [0, 1, 2] },
- *   sweep: { name: 'beta', values: [0.01, 0.1] },
- *   config: () => ({ steps: bySize(10, 500) }),
+ *   sweep: { name: 'beta', values: { smoke: [0.1], full: [0.01, 0.1] } },
+ *   config: (mode) => ({ steps: { smoke: 10, full: 500 }[mode] }),
  *   run: ({ method, seed, sweepValue, config }) => train(method, seed, sweepValue, config),
  * });
  * ```
@@ -46,7 +46,11 @@ export function defineExperiment<C>(spec: ExperimentSpec<C>): ExperimentDefiniti
     if (RESERVED_COLUMNS.includes(name)) {
       throw new Error(`${where}: sweep.name '${name}' clashes with a record column; reserved: ${RESERVED_COLUMNS.join(', ')}`);
     }
-    assertUniqueList(values, `${where}: sweep.values`, (v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)), 'finite numbers or strings');
+    const okValue = (v: unknown) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+    if (isBySize<readonly SweepValue[]>(values)) {
+      assertUniqueList(values.smoke, `${where}: sweep.values.smoke`, okValue, 'finite numbers or strings');
+      assertUniqueList(values.full, `${where}: sweep.values.full`, okValue, 'finite numbers or strings');
+    } else assertUniqueList(values, `${where}: sweep.values`, okValue, 'finite numbers or strings');
   }
   if (spec.config === undefined) throw new Error(`${where}: config is required (use {} for none)`);
   if (typeof spec.config !== 'function') assertJson(spec.config, `${where}: config`);
@@ -54,15 +58,17 @@ export function defineExperiment<C>(spec: ExperimentSpec<C>): ExperimentDefiniti
   return { ...spec, kind: 'hpa-experiment' };
 }
 
-/** The mode the runtime is in now (`HPA_SMOKE`). */
+/** The mode the runtime is in now (`runMode()` of src/runtime.ts, i.e. `HPA_SMOKE`): the default of {@link PlanOptions.mode}. */
 export function currentMode(): RunMode {
-  return isSmoke() ? 'smoke' : 'full';
+  return runMode();
 }
 
 /** Options of {@link planExperiment}. */
 export interface PlanOptions {
   /** The backend the cells are computed on (default: the active one, see `activeBackend`). */
   backend?: BackendKind;
+  /** The mode to resolve seeds, sweep values and config in (default {@link currentMode}). */
+  mode?: RunMode;
 }
 
 /**
@@ -72,7 +78,8 @@ export interface PlanOptions {
  * error (call `initBackend()` first), because results, and so cache keys, depend on the backend.
  */
 export function planExperiment<C>(definition: ExperimentDefinition<C>, options: PlanOptions = {}): ExperimentPlan<C> {
-  const mode = currentMode();
+  const mode = options.mode ?? currentMode();
+  if (mode !== 'smoke' && mode !== 'full') throw new Error(`experiment '${definition.name}': mode must be 'smoke' or 'full', got ${JSON.stringify(mode)}`);
   const backend = options.backend ?? activeBackend();
   if (backend === null) {
     throw new Error(
@@ -80,14 +87,15 @@ export function planExperiment<C>(definition: ExperimentDefinition<C>, options: 
     );
   }
   const seeds = [...(Array.isArray(definition.seeds) ? definition.seeds : (definition.seeds as BySize<readonly number[]>)[mode])];
-  const config = typeof definition.config === 'function' ? (definition.config as () => C)() : (definition.config as C);
+  const config = typeof definition.config === 'function' ? (definition.config as (mode: RunMode) => C)(mode) : (definition.config as C);
+  const sweep = definition.sweep && { name: definition.sweep.name, values: [...sweepValues(definition.sweep.values, mode)] };
   assertJson(config, `experiment '${definition.name}': config (${mode} mode)`);
-  const cells = enumerateCells(definition.name, definition.methods, seeds, definition.sweep, config).map((cell) => ({
+  const cells = enumerateCells(definition.name, definition.methods, seeds, sweep, config).map((cell) => ({
     ...cell,
     key: cellKey(definition, mode, backend, cell, config as JsonValue),
     label: cellLabel(cell),
   }));
-  return { definition, mode, backend, seeds, config, cells };
+  return { definition, mode, backend, seeds, ...(sweep ? { sweep } : {}), config, cells };
 }
 
 /**
@@ -114,7 +122,11 @@ export function cellKey(
   });
 }
 
-function isBySize(value: unknown): value is BySize<readonly number[]> {
+function sweepValues(values: readonly SweepValue[] | BySize<readonly SweepValue[]>, mode: RunMode): readonly SweepValue[] {
+  return isBySize<readonly SweepValue[]>(values) ? values[mode] : values;
+}
+
+function isBySize<T = readonly number[]>(value: unknown): value is BySize<T> {
   return typeof value === 'object' && value !== null && 'smoke' in value && 'full' in value;
 }
 

@@ -10,9 +10,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BackendKind } from '../backend';
+import { childProcessEnv, SMOKE_ENV, WORKER_ENV } from '../runtime';
 import { removeTempFiles } from './cache';
 import { CellFailedError, cellRef, type CellRef } from './errors';
-import { WORKER_ENV, type FromWorker, type ToWorker } from './protocol';
+import type { FromWorker, ToWorker } from './protocol';
 import type { ExperimentPlan, PlannedCell } from './types';
 
 /** Options of {@link runCellsInWorkers}. */
@@ -63,8 +64,8 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
   const queue = [...cells];
   const file = workerFile();
   const execArgv = workerExecArgv(file, options.modules);
-  const env: NodeJS.ProcessEnv = { ...process.env, [WORKER_ENV]: '1', HPA_SMOKE: plan.mode === 'smoke' ? '1' : '0' };
-  delete env.NODE_TEST_CONTEXT; // a worker is not a test file even when the parent runs under node --test
+  // NODE_TEST_CONTEXT removed: a worker is not a test file even when the parent runs under node --test.
+  const env = childProcessEnv({ [WORKER_ENV]: '1', [SMOKE_ENV]: plan.mode === 'smoke' ? '1' : '0', NODE_TEST_CONTEXT: undefined });
   const children: ChildProcess[] = [];
   const count = Math.max(1, Math.min(options.workers, queue.length));
 

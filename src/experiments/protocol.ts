@@ -4,8 +4,7 @@
 import type { BackendKind } from '../backend';
 import type { RunMode } from './types';
 
-/** Environment flag the parent sets on its workers, so that importing worker.ts elsewhere does nothing. */
-export const WORKER_ENV = 'HPA_EXPERIMENT_WORKER';
+export { WORKER_ENV } from '../runtime';
 
 /** Parent to worker. */
 export type ToWorker =

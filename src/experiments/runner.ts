@@ -61,6 +61,8 @@ export interface RunOptions {
    * abandoned cell leaves no cache file. The CLI aborts on SIGTERM and SIGINT.
    */
   signal?: AbortSignal;
+  /** Smoke or full size (default: the runtime's mode, `HPA_SMOKE`; see `currentMode`). */
+  mode?: RunMode;
 }
 
 /** Records of a run, how each cell was obtained, and a DataFrame view. */
@@ -90,7 +92,7 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
   const shard = typeof options.shard === 'string' ? parseShard(options.shard) : options.shard;
   const { signal } = options;
   const abortReason = () => (signal?.reason instanceof Error ? signal.reason.message : String(signal?.reason ?? 'aborted'));
-  const plan = planExperiment(definition, { backend: await ensureBackend() });
+  const plan = planExperiment(definition, { backend: await ensureBackend(), mode: options.mode });
   const cells = selectShard(plan.cells, shard);
   const root = experimentCacheRoot(options.cacheDir);
   const report = progressCallback(options.progress);
@@ -184,6 +186,8 @@ export interface CacheQueryOptions {
    * on, see `activeBackend`; with none initialised this is an error asking for `initBackend()`).
    */
   backend?: BackendKind;
+  /** Smoke or full size (default: the runtime's mode, `HPA_SMOKE`). */
+  mode?: RunMode;
 }
 
 /** Which cells of an experiment (in the current mode) are in the cache and which are missing. */
@@ -200,7 +204,7 @@ export interface ExperimentStatus {
  */
 export function experimentStatus(experiment: string | ExperimentDefinition<any>, options: CacheQueryOptions = {}): ExperimentStatus {
   const definition = typeof experiment === 'string' ? getExperiment(experiment) : experiment;
-  const plan = planExperiment(definition, { backend: options.backend });
+  const plan = planExperiment(definition, { backend: options.backend, mode: options.mode });
   const cacheRoot = experimentCacheRoot(options.cacheDir);
   const cached: PlannedCell<any>[] = [];
   const missing: PlannedCell<any>[] = [];
@@ -233,7 +237,7 @@ function otherBackendsHint(plan: ExperimentPlan<any>, cacheRoot: string, missing
   const found: string[] = [];
   for (const backend of BACKEND_ORDER) {
     if (backend === plan.backend) continue;
-    const other = planExperiment(plan.definition, { backend });
+    const other = planExperiment(plan.definition, { backend, mode: plan.mode });
     const n = missing.filter((c) => existsSync(cellCacheFile(cacheRoot, plan.definition.name, other.cells[c.index]!.key))).length;
     if (n > 0) found.push(`${n} for backend ${backend}`);
   }

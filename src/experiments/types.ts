@@ -3,6 +3,7 @@
  */
 import type { BackendKind } from '../backend';
 import type { MetricRecord } from '../frames';
+import type { RunMode } from '../runtime';
 
 /** A JSON value: what an experiment's config may hold, so that it can be hashed and cached. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -10,8 +11,8 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 /** A value of the swept parameter. */
 export type SweepValue = number | string;
 
-/** The run mode an experiment is resolved in (see `isSmoke` in src/runtime.ts). */
-export type RunMode = 'smoke' | 'full';
+/** The run mode an experiment is resolved in (defined in src/runtime.ts: `runMode()` reads `HPA_SMOKE`). */
+export type { RunMode };
 
 /** A value that may differ between smoke and full runs. */
 export interface BySize<T> {
@@ -48,14 +49,18 @@ export interface ExperimentSpec<C = JsonValue> {
   methods: readonly string[];
   /** Seeds, either fixed or per mode (`{ smoke: [0], full: [0, 1, 2, 3, 4] }`). */
   seeds: readonly number[] | BySize<readonly number[]>;
-  /** Optional swept parameter: one cell per value. Its name becomes a label column of the records. */
-  sweep?: { name: string; values: readonly SweepValue[] };
   /**
-   * JSON-able config handed to every cell: a value, or a function evaluated each time the experiment is
-   * planned (so `() => ({ steps: bySize(20, 2000) })` follows `HPA_SMOKE` even when it changes after
-   * the definition was loaded). The resolved config is part of every cell's cache key.
+   * Optional swept parameter: one cell per value. Its name becomes a label column of the records.
+   * The values may differ by mode (`{ smoke: [0.1], full: [0.05, 0.1, 0.2] }`); they are resolved
+   * when the experiment is planned, never when its module is loaded.
    */
-  config: C | (() => C);
+  sweep?: { name: string; values: readonly SweepValue[] | BySize<readonly SweepValue[]> };
+  /**
+   * JSON-able config handed to every cell: a value, or a function of the run's mode evaluated each
+   * time the experiment is planned (`(mode) => ({ steps: { smoke: 20, full: 2000 }[mode] })`). The
+   * resolved config is part of every cell's cache key.
+   */
+  config: C | ((mode: RunMode) => C);
   /** Computes one cell. Must be deterministic given the cell: results are cached by the cell's key. */
   run: RunCell<C>;
 }
@@ -80,6 +85,8 @@ export interface ExperimentPlan<C = JsonValue> {
   /** The TensorFlow.js backend the cells are computed on; part of every cell's cache key. */
   backend: BackendKind;
   seeds: number[];
+  /** The swept parameter with its values for this mode, when the experiment has a sweep. */
+  sweep?: { name: string; values: SweepValue[] };
   config: C;
   cells: PlannedCell<C>[];
 }

@@ -13,7 +13,8 @@ import { CellFailedError } from './errors';
 import { executeCell } from './execute';
 import { planExperiment } from './define';
 import { getExperiment, loadExperimentLibrary, registerExperimentModule } from './registry';
-import { WORKER_ENV, type FromWorker, type ToWorker } from './protocol';
+import { isExperimentWorkerProcess } from '../runtime';
+import type { FromWorker, ToWorker } from './protocol';
 import type { ExperimentPlan } from './types';
 
 /** Exits without a word: the parent that would read anything is gone. */
@@ -67,8 +68,7 @@ function startWorker(): void {
           await initBackend(message.backend);
           loadExperimentLibrary();
           for (const m of message.modules) registerExperimentModule(m);
-          plan = planExperiment(getExperiment(message.experiment), { backend: message.backend });
-          if (plan.mode !== message.mode) throw new Error(`worker resolved ${plan.mode} mode but the parent runs ${message.mode} mode`);
+          plan = planExperiment(getExperiment(message.experiment), { backend: message.backend, mode: message.mode });
           cacheRoot = message.cacheRoot;
           send({ type: 'ready' });
         } catch (err) {
@@ -97,4 +97,4 @@ function startWorker(): void {
   });
 }
 
-if (process.env[WORKER_ENV] === '1' && typeof process.send === 'function') startWorker();
+if (isExperimentWorkerProcess() && typeof process.send === 'function') startWorker();

@@ -3,11 +3,11 @@
  */
 import { existsSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM_ENV, chromiumSetting } from '../runtime';
 import { plotlyBundle } from './html';
 import type { PlotlyFigure } from './types';
 
-/** Environment variable overriding the Chromium binary. */
-export const CHROMIUM_ENV = 'HPA_CHROMIUM';
+export { CHROMIUM_ENV } from '../runtime';
 /** Default Chromium binary (Debian's `chromium` package). */
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
@@ -28,7 +28,7 @@ export const CHROMIUM_ARGS = [
 
 /** The Chromium binary to use: `HPA_CHROMIUM`, else `/usr/bin/chromium`. */
 export function chromiumPath(): string {
-  return process.env[CHROMIUM_ENV] || DEFAULT_CHROMIUM;
+  return chromiumSetting() ?? DEFAULT_CHROMIUM;
 }
 
 /** Whether a Chromium binary exists at {@link chromiumPath}. */

@@ -13,5 +13,5 @@ export * from './pairs';
 export * from './rewardError';
 export * from './trainer';
 export * from './closedForm';
-export * from './experiments';
+export * from './methods';
 export * from '../data/groupLinearBandit';

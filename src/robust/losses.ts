@@ -15,16 +15,6 @@ export function checkBeta(beta: number): void {
   if (!Number.isFinite(beta) || beta <= 0) throw new Error(`beta must be a finite positive number, got ${beta}`);
 }
 
-/** The margin h for each pair, from policy and reference log-probabilities of the chosen and rejected actions. */
-export function preferenceMargin(
-  policyChosen: tf.Tensor1D,
-  policyRejected: tf.Tensor1D,
-  refChosen: tf.Tensor1D,
-  refRejected: tf.Tensor1D,
-): tf.Tensor1D {
-  return tf.tidy(() => tf.sub(tf.sub(policyChosen, refChosen), tf.sub(policyRejected, refRejected)) as tf.Tensor1D);
-}
-
 /** The per-pair loss for margins h. */
 export function perPairLoss(lossType: PreferenceLossType, margins: tf.Tensor1D, beta: number): tf.Tensor1D {
   checkBeta(beta);

@@ -2,4 +2,5 @@
 export * from './banditRecovery';
 export * from './polisTable';
 export * from './polisPairwise';
+export * from './groupRobustBandit';
 export * from './oneWorkflow';

@@ -2,19 +2,11 @@
  * Group Robust Preference Optimization experiments: the paper's group linear bandit (even and uneven
  * splits, DPO/IS-DPO/GR-DPO and IPO/IS-IPO/GR-IPO) and GR-DPO against DPO on Polis statement pairs.
  */
-import { bySize } from '../../runtime';
-import { AUTHORS_SCENARIO_I, AUTHORS_SCENARIO_METHODS, runAuthorsScenario, runGroupRobustComparison, ROBUST_METHODS, type AuthorsScenarioMethod, type RobustMethod } from '../../robust';
+import { ROBUST_METHODS, type RobustMethod } from '../../robust/methods';
+import { AUTHORS_SCENARIO_I, AUTHORS_SCENARIO_METHODS, runAuthorsScenario, runBanditGroupRobust, type AuthorsScenarioMethod } from '../../studies/groupRobustBandit';
 import { runPolisGroupRobust } from '../../studies/polisPairwise';
-import type { MetricRecord } from '../../frames';
 import { defineExperiment } from '../define';
 import { registerExperiment } from '../registry';
-
-const LABELS = new Set(['method', 'seed', 'split']);
-
-/** Strips the labels the comparison adds itself; the experiment runner adds its own. */
-function unlabelled(records: MetricRecord[]): MetricRecord[] {
-  return records.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !LABELS.has(k))) as MetricRecord);
-}
 
 /** The paper's synthetic comparison: 6 methods x seeds x {even, uneven} split, log-linear policy. */
 export const groupRobustLinear = registerExperiment(
@@ -24,16 +16,8 @@ export const groupRobustLinear = registerExperiment(
     methods: Object.keys(ROBUST_METHODS),
     seeds: { smoke: [0, 1], full: Array.from({ length: 20 }, (_, i) => i) },
     sweep: { name: 'split', values: ['even', 'uneven'] },
-    config: () => ({ steps: bySize(60, 1000) }),
-    run: (cell) =>
-      unlabelled(
-        runGroupRobustComparison({
-          split: cell.sweepValue as 'even' | 'uneven',
-          methods: [cell.method as RobustMethod],
-          seeds: [cell.seed],
-          steps: cell.config.steps,
-        }).records,
-      ),
+    config: (mode) => ({ steps: { smoke: 60, full: 1000 }[mode] }),
+    run: (cell) => runBanditGroupRobust(cell.method as RobustMethod, cell.seed, { split: cell.sweepValue as 'even' | 'uneven', steps: cell.config.steps }),
   }),
 );
 
@@ -47,14 +31,14 @@ export const polisGroupRobust = registerExperiment(
     version: 3, // 2, 3: as group-robust-linear
     methods: ['dpo', 'is_dpo', 'gr_dpo'],
     seeds: { smoke: [0, 1], full: Array.from({ length: 10 }, (_, i) => i) },
-    sweep: { name: 'conversation', values: bySize(['15-per-hour-seattle'], [...POLIS_ROBUST_CONVERSATIONS]) },
-    config: () => ({ steps: bySize(60, 1000) }),
+    sweep: { name: 'conversation', values: { smoke: ['15-per-hour-seattle'], full: [...POLIS_ROBUST_CONVERSATIONS] } },
+    config: (mode) => ({ steps: { smoke: 60, full: 1000 }[mode] }),
     run: (cell) => runPolisGroupRobust(cell.method as RobustMethod, cell.seed, { conversation: String(cell.sweepValue), steps: cell.config.steps }),
   }),
 );
 
 /**
- * The authors' scenario (i) (see AUTHORS_SCENARIO_I in src/robust/experiments.ts): uneven 60/240 split,
+ * The authors' scenario (i) (see AUTHORS_SCENARIO_I in src/studies/groupRobustBandit.ts): uneven 60/240 split,
  * swapped features, full-batch SGD at learning rate 0.9, eta_alpha 0.5, normalised importance weights,
  * theta_0 ~ U(0, 1), 2000 steps, 20 seeds; the six gradient methods and GR-IPO by closed-form regression.
  */
@@ -64,7 +48,7 @@ export const groupRobustAuthors = registerExperiment(
     version: 1,
     methods: [...AUTHORS_SCENARIO_METHODS],
     seeds: { smoke: [0, 1], full: Array.from({ length: AUTHORS_SCENARIO_I.seeds }, (_, i) => i) },
-    config: () => ({ steps: bySize(100, AUTHORS_SCENARIO_I.steps), log_every: bySize(25, 100) }),
+    config: (mode) => ({ steps: { smoke: 100, full: AUTHORS_SCENARIO_I.steps }[mode], log_every: { smoke: 25, full: 100 }[mode] }),
     run: (cell) => runAuthorsScenario(cell.method as AuthorsScenarioMethod, cell.seed, { steps: cell.config.steps, log_every: cell.config.log_every }),
   }),
 );

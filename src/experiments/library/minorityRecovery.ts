@@ -3,7 +3,6 @@
  * x {GRPO, P-GRPO, Dr. GRPO, RLOO, P-GRPO with randomly assigned groups} x seeds, from a
  * majority-biased start of two strengths (see `runBanditRecovery` for the design).
  */
-import { bySize } from '../../runtime';
 import { RECOVERY_METHODS, runBanditRecovery, type BanditRecoveryConfig } from '../../studies/banditRecovery';
 import { defineExperiment } from '../define';
 import { registerExperiment } from '../registry';
@@ -17,8 +16,8 @@ function recoveryExperiment(name: string, extraWarmStartSteps: number, descripti
     version: 3,
     methods: RECOVERY_METHODS,
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
-    sweep: { name: 'minority_share', values: bySize([0.1, 0.3], [...RECOVERY_SHARES]) },
-    config: () => ({ steps: bySize(15, 150), warm_start_prob: 0.9, extra_warm_start_steps: extraWarmStartSteps, description }),
+    sweep: { name: 'minority_share', values: { smoke: [0.1, 0.3], full: [...RECOVERY_SHARES] } },
+    config: (mode) => ({ steps: { smoke: 15, full: 150 }[mode], warm_start_prob: 0.9, extra_warm_start_steps: extraWarmStartSteps, description }),
     run: (cell) => {
       const { description: _ignored, ...config } = cell.config;
       return runBanditRecovery(cell.method as (typeof RECOVERY_METHODS)[number], cell.seed, {

@@ -5,7 +5,6 @@
  * austria-climate Energie (85/15), scoop-hivemind affordable housing (91/9), and football-concussions
  * (89/11), where both groups' favourite statement is the same (a control without conflict).
  */
-import { bySize } from '../../runtime';
 import { runTableRecovery } from '../../studies/banditRecovery';
 import { polisPreferenceTable } from '../../studies/polisTable';
 import { defineExperiment } from '../define';
@@ -26,8 +25,8 @@ export const polisRecovery = registerExperiment(
     version: 3,
     methods: ['grpo', 'pgrpo', 'rloo'],
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4, 5, 6, 7] },
-    sweep: { name: 'conversation', values: bySize(['15-per-hour-seattle'], [...POLIS_RECOVERY_CONVERSATIONS]) },
-    config: () => ({ steps: bySize(15, 150), warm_start_prob: 0.9, max_statements: 24 }),
+    sweep: { name: 'conversation', values: { smoke: ['15-per-hour-seattle'], full: [...POLIS_RECOVERY_CONVERSATIONS] } },
+    config: (mode) => ({ steps: { smoke: 15, full: 150 }[mode], warm_start_prob: 0.9, max_statements: 24 }),
     run: (cell) => {
       const { max_statements, ...config } = cell.config;
       const table = polisPreferenceTable(String(cell.sweepValue), { max_statements });

@@ -1,26 +1,27 @@
 /**
- * The synthetic comparison of the paper: DPO, IS-DPO, GR-DPO, IPO, IS-IPO and GR-IPO with the
- * log-linear policy on the group linear bandit, over several seeds.
+ * The group-robust paper's synthetic study: DPO, IS-DPO, GR-DPO, IPO, IS-IPO and GR-IPO with the
+ * log-linear policy on the group linear bandit. {@link runBanditGroupRobust} is one run (one method,
+ * one seed): the cell function of the experiments `group-robust-linear` and `group-robust-authors`
+ * (src/experiments/library/groupRobust.ts), which run it over methods, seeds and splits with caching
+ * and workers. {@link runGroupRobustComparison} is a small in-process loop over it for a quick look.
+ * Sizes (steps, seeds) are always passed explicitly.
  */
 import type { DataFrame } from 'danfojs-node';
 import { ALL_GROUPS, type MetricRecord, recordsToFrame } from '../frames';
-import { bySize } from '../runtime';
 import {
-  BANDIT_FEATURE_DIM,
-  BANDIT_STATE_DIM,
+  GROUP_LINEAR_BANDIT,
   banditFeatures,
   banditFeatureTensor,
   generateGroupLinearBandit,
   type GroupLinearBandit,
   type GroupLinearBanditOptions,
 } from '../data/groupLinearBandit';
-import type { GroupRobustConfig } from './config';
-import type { GroupWeighting } from './groupWeights';
-import type { PreferenceLossType } from './losses';
-import { closedFormGrIpo, ipoGroupLosses, pairFeatureDifferences } from './closedForm';
-import { LogLinearPolicy, type LogLinearPolicyOptions, uniformTheta } from './policy';
-import { banditRewardErrors } from './rewardError';
-import { type ExtraMetrics, trainGroupRobust } from './trainer';
+import type { GroupRobustConfig } from '../robust/config';
+import { closedFormGrIpo, ipoGroupLosses, pairFeatureDifferences } from '../robust/closedForm';
+import { checkRobustMethod, ROBUST_METHODS, type RobustMethod } from '../robust/methods';
+import { LogLinearPolicy, type LogLinearPolicyOptions, uniformTheta } from '../robust/policy';
+import { banditRewardErrors } from '../robust/rewardError';
+import { type ExtraMetrics, trainGroupRobust } from '../robust/trainer';
 
 /**
  * The log-linear policy of the bandit: pi(a|s, g) ∝ exp(theta . phi_g(s, a)) with the bandit's feature
@@ -39,8 +40,8 @@ export function banditLogLinearPolicy(bandit: GroupLinearBandit, thetaInit?: Log
         groupFree ? undefined : groups.map((g) => index.get(g)!),
       ),
     num_actions: bandit.num_actions,
-    feature_dim: BANDIT_FEATURE_DIM,
-    state_dim: BANDIT_STATE_DIM,
+    feature_dim: GROUP_LINEAR_BANDIT.feature_dim,
+    state_dim: GROUP_LINEAR_BANDIT.state_dim,
     groups: groupFree ? [] : names,
     theta_init: thetaInit,
   });
@@ -71,32 +72,52 @@ export function banditRewardMetrics(bandit: GroupLinearBandit): ExtraMetrics {
   };
 }
 
-/** The methods of the comparison. */
-export type RobustMethod = 'dpo' | 'is_dpo' | 'gr_dpo' | 'ipo' | 'is_ipo' | 'gr_ipo';
-
-/** Loss and weighting of each method. */
-export const ROBUST_METHODS: Record<RobustMethod, { loss_type: PreferenceLossType; weighting: GroupWeighting }> = {
-  dpo: { loss_type: 'sigmoid', weighting: 'uniform' },
-  is_dpo: { loss_type: 'sigmoid', weighting: 'importance' },
-  gr_dpo: { loss_type: 'sigmoid', weighting: 'robust' },
-  ipo: { loss_type: 'ipo', weighting: 'uniform' },
-  is_ipo: { loss_type: 'ipo', weighting: 'importance' },
-  gr_ipo: { loss_type: 'ipo', weighting: 'robust' },
-};
-
-/** Options of {@link runGroupRobustComparison}; training settings not given take {@link GROUP_ROBUST_DEFAULTS} (reference: `uniform`). */
-export interface GroupRobustComparisonOptions extends Omit<GroupRobustConfig, 'loss_type' | 'weighting' | 'seed'> {
+/**
+ * Options of {@link runBanditGroupRobust}: the bandit split, the number of optimiser steps, and
+ * training settings (those not given take `GROUP_ROBUST_DEFAULTS`; reference: `uniform`).
+ */
+export interface BanditGroupRobustOptions extends Omit<GroupRobustConfig, 'loss_type' | 'weighting' | 'seed' | 'max_steps'> {
   split: 'even' | 'uneven';
-  /** Default: all six methods. */
-  methods?: RobustMethod[];
-  /** A count n (seeds 0..n-1) or explicit seeds. Default `bySize(2, 20)`. */
-  seeds?: number | number[];
-  /** Optimiser steps per run. Default `bySize(100, 1000)`. */
-  steps?: number;
+  /** Optimiser steps of the run. */
+  steps: number;
   /** Bandit data options other than seed and split. */
   data?: Omit<GroupLinearBanditOptions, 'seed' | 'split'>;
   /** Initial theta drawn from U(0, param_limit), seeded by the run's seed (default: theta = 0). */
   theta_param_limit?: number;
+}
+
+/**
+ * One run of the bandit study: seed `seed` draws the bandit data, the batches and (with
+ * `theta_param_limit`) the initial theta, otherwise theta starts at 0 (the uniform policy); the
+ * method's loss and weighting come from {@link ROBUST_METHODS}. Returns the trainer's long-form
+ * records (step, group, metric, value) with the bandit's reward errors ({@link banditRewardMetrics}).
+ */
+export function runBanditGroupRobust(method: RobustMethod, seed: number, options: BanditGroupRobustOptions): MetricRecord[] {
+  const { split, steps, data, theta_param_limit: paramLimit, ...training } = options;
+  if (split !== 'even' && split !== 'uneven') throw new Error(`split must be 'even' or 'uneven', got '${split as string}'`);
+  checkRobustMethod(method);
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${String(steps)}`);
+  const bandit = generateGroupLinearBandit({ ...data, seed, split });
+  const policy = banditLogLinearPolicy(bandit, paramLimit === undefined ? undefined : { param_limit: paramLimit, seed });
+  try {
+    return trainGroupRobust({
+      policy,
+      train: bandit.train,
+      val: bandit.val,
+      config: { reference: 'uniform', ...training, ...ROBUST_METHODS[method], seed, max_steps: steps },
+      extra_metrics: banditRewardMetrics(bandit),
+    }).records;
+  } finally {
+    policy.dispose();
+  }
+}
+
+/** Options of {@link runGroupRobustComparison}: those of {@link runBanditGroupRobust}, methods and seeds. */
+export interface GroupRobustComparisonOptions extends BanditGroupRobustOptions {
+  /** Default: all six methods. */
+  methods?: RobustMethod[];
+  /** A count n (seeds 0..n-1) or explicit seeds. */
+  seeds: number | number[];
 }
 
 /** One method's final numbers, mean (and standard deviation) over seeds. */
@@ -125,45 +146,28 @@ function meanStd(xs: number[]): [number, number] {
 }
 
 /**
- * Trains every method on the same bandit data for each seed (seed s draws the data, the batches and,
- * with `theta_param_limit`, the initial theta; otherwise theta starts at 0, the uniform policy) with
- * {@link trainGroupRobust}, and summarises the last logged step.
+ * {@link runBanditGroupRobust} for every method and seed, in this process and without caching (the
+ * experiment `group-robust-linear` is the cached, parallel version), and each method's numbers at
+ * the last logged step, mean and standard deviation over seeds.
  */
 export function runGroupRobustComparison(options: GroupRobustComparisonOptions): GroupRobustComparison {
-  const { split, methods = Object.keys(ROBUST_METHODS) as RobustMethod[], seeds: seedsOption, steps, data, theta_param_limit: paramLimit, ...training } = options;
-  if (split !== 'even' && split !== 'uneven') throw new Error(`split must be 'even' or 'uneven', got '${split as string}'`);
-  methods.forEach((m) => {
-    if (!(m in ROBUST_METHODS)) throw new Error(`unknown method '${m}'; use one of ${Object.keys(ROBUST_METHODS).join(', ')}`);
-  });
-  const seedCount = seedsOption ?? bySize(2, 20);
-  const seeds = typeof seedCount === 'number' ? Array.from({ length: seedCount }, (_, i) => i) : seedCount;
-  if (seeds.length === 0) throw new Error('seeds must name at least one seed');
-  const maxSteps = steps ?? bySize(100, 1000);
+  const { methods = Object.keys(ROBUST_METHODS) as RobustMethod[], seeds: seedsOption, ...run } = options;
+  methods.forEach((m) => checkRobustMethod(m));
+  const seeds = typeof seedsOption === 'number' ? Array.from({ length: seedsOption }, (_, i) => i) : seedsOption;
+  if (!Array.isArray(seeds) || seeds.length === 0) throw new Error('seeds must name at least one seed');
 
   const records: MetricRecord[] = [];
   const finals = new Map<RobustMethod, { worst: number[]; reward: number[] }>();
   for (const seed of seeds) {
-    const bandit = generateGroupLinearBandit({ ...data, seed, split });
     for (const method of methods) {
-      const policy = banditLogLinearPolicy(bandit, paramLimit === undefined ? undefined : { param_limit: paramLimit, seed });
-      try {
-        const result = trainGroupRobust({
-          policy,
-          train: bandit.train,
-          val: bandit.val,
-          config: { reference: 'uniform', ...training, ...ROBUST_METHODS[method], seed, max_steps: maxSteps },
-          extra_metrics: banditRewardMetrics(bandit),
-        });
-        for (const r of result.records) records.push({ ...r, method, seed, split });
-        const last = result.records[result.records.length - 1]!.step;
-        const at = (metric: string) => result.records.find((r) => r.step === last && r.metric === metric)!.value;
-        const entry = finals.get(method) ?? { worst: [], reward: [] };
-        entry.worst.push(at('worst_group_val_loss'));
-        entry.reward.push(at('max_reward_error'));
-        finals.set(method, entry);
-      } finally {
-        policy.dispose();
-      }
+      const runRecords = runBanditGroupRobust(method, seed, run);
+      for (const r of runRecords) records.push({ ...r, method, seed, split: run.split });
+      const last = runRecords[runRecords.length - 1]!.step;
+      const at = (metric: string) => runRecords.find((r) => r.step === last && r.metric === metric)!.value;
+      const entry = finals.get(method) ?? { worst: [], reward: [] };
+      entry.worst.push(at('worst_group_val_loss'));
+      entry.reward.push(at('max_reward_error'));
+      finals.set(method, entry);
     }
   }
   const summary = methods.map((method) => {
@@ -218,13 +222,11 @@ export function runAuthorsScenario(method: AuthorsScenarioMethod, seed: number, 
   const s = AUTHORS_SCENARIO_I;
   const steps = options.steps ?? s.steps;
   const logEvery = options.log_every ?? 100;
-  if (!(AUTHORS_SCENARIO_METHODS as readonly string[]).includes(method)) throw new Error(`unknown method '${method}'; use one of ${AUTHORS_SCENARIO_METHODS.join(', ')}`);
+  checkRobustMethod(method, AUTHORS_SCENARIO_METHODS);
   const data: Omit<GroupLinearBanditOptions, 'seed' | 'split'> = { group_counts: [...s.group_counts], feature_map: s.feature_map };
   if (method !== 'gr_ipo_closed_form') {
-    const out = runGroupRobustComparison({
+    return runBanditGroupRobust(method, seed, {
       split: 'uneven',
-      methods: [method],
-      seeds: [seed],
       steps,
       data,
       theta_param_limit: s.theta_param_limit,
@@ -236,7 +238,6 @@ export function runAuthorsScenario(method: AuthorsScenarioMethod, seed: number, 
       importance_weights: s.importance_weights,
       log_every: logEvery,
     });
-    return out.records.map(({ step, group, metric, value }) => ({ step, group, metric, value }));
   }
   const bandit = generateGroupLinearBandit({ ...data, seed });
   const features = (state: readonly number[], action: number, group: number) => banditFeatures(state, action, bandit.num_actions, bandit.feature_map, group);
@@ -249,11 +250,11 @@ export function runAuthorsScenario(method: AuthorsScenarioMethod, seed: number, 
       beta: s.beta,
       eta_alpha: s.eta_alpha,
       iterations: steps,
-      theta_init: uniformTheta(BANDIT_FEATURE_DIM, { param_limit: s.theta_param_limit, seed }),
+      theta_init: uniformTheta(GROUP_LINEAR_BANDIT.feature_dim, { param_limit: s.theta_param_limit, seed }),
       log_every: logEvery,
       extra_metrics: (theta) => {
         const val = ipoGroupLosses(valDifferences, bandit.val.group_index, names.length, theta, s.beta);
-        policy.setWeights([{ name: 'theta', shape: [BANDIT_FEATURE_DIM], values: theta }]);
+        policy.setWeights([{ name: 'theta', shape: [GROUP_LINEAR_BANDIT.feature_dim], values: theta }]);
         return [
           ...val.map((value, g) => ({ group: names[g]!, metric: 'val_loss', value })),
           { group: ALL_GROUPS, metric: 'worst_group_val_loss', value: Math.max(...val) },
