@@ -6,6 +6,7 @@ import type { PgrpoState } from '../src/advantages';
 import { ALL_GROUPS, frameToRecords, type MetricRecord } from '../src/frames';
 import { CategoricalMLPPolicy, type Policy } from '../src/policy';
 import { Rng } from '../src/random';
+import { stepMetrics, TOKEN_STAT, TOKEN_STAT_NAMES, TOKEN_STATS } from '../src/trainer/metrics';
 import {
   Adam,
   GRPOTrainer,
@@ -562,4 +563,36 @@ test('keepHistory: false streams records through onStep without keeping them; th
   assert.equal(streamed.stepCount, 5);
   for (const t of [kept, streamed]) t.dispose();
   for (const p of [keptPolicy, streamedPolicy]) p.dispose();
+});
+
+test('stepMetrics reads the packed token statistics by name (TOKEN_STAT), hand-computed values', () => {
+  // Two samples of group 'a': sample 0 has 2 tokens, sample 1 has 3; per-sample sums by statistic name.
+  const sums = [
+    { tokens: 2, kl: 0.2, low_clipped: 1, high_clipped: 0, entropy: 1.0 },
+    { tokens: 3, kl: 0.4, low_clipped: 0, high_clipped: 2, entropy: 2.0 },
+  ];
+  const tokenStats = new Float32Array(sums.length * TOKEN_STATS);
+  sums.forEach((s, i) => {
+    for (const name of TOKEN_STAT_NAMES) tokenStats[i * TOKEN_STATS + TOKEN_STAT[name]] = s[name];
+  });
+  const records = stepMetrics(4, {
+    groups: ['a'],
+    groupOf: Int32Array.from([0, 0]),
+    rewards: Float64Array.from([1, 0]),
+    rewardParts: [],
+    advantages: Float64Array.from([0.5, -0.5]),
+    zeroStdGeneration: Uint8Array.from([0, 0]),
+    tokenStats,
+    hasKL: true,
+    loss: 0.25,
+    gradNorm: 1.5,
+  });
+  const get = (metric: string) => records.find((r) => r.group === 'a' && r.metric === metric)!.value;
+  assert.equal(get('completion_length'), 2.5); // 5 tokens / 2 samples
+  assert.ok(Math.abs(get('kl') - 0.6 / 5) < 1e-7);
+  assert.equal(get('clip_ratio/low_mean'), 1 / 5);
+  assert.equal(get('clip_ratio/high_mean'), 2 / 5);
+  assert.equal(get('clip_ratio/region_mean'), 1 / 5 + 2 / 5);
+  assert.equal(get('entropy'), 3 / 5);
+  assert.deepEqual([...TOKEN_STAT_NAMES], ['tokens', 'kl', 'low_clipped', 'high_clipped', 'entropy']);
 });
