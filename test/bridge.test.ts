@@ -153,14 +153,14 @@ test('pairsFromFrame: a user pairwise CSV becomes indexed pairs with one-hot pro
     'git reset --soft HEAD~1', 'See the git book.', 'Three steps: check the log and reset softly.', 'git branch -m new-name',
     'Switch to the branch, rename it, push the new name.',
   ]);
-  assert.equal(pairs.num_actions, 5);
+  assert.equal(pairs.num_responses, 5);
   assert.deepEqual(pairs.chosen, [0, 0, 2, 3, 3, 4, 4]);
   assert.deepEqual(pairs.rejected, [1, 2, 0, 1, 4, 1, 3]);
   assert.deepEqual(pairs.group_index, [0, 0, 1, 0, 0, 0, 1]);
   assert.deepEqual(pairs.states, [[1, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 1], [0, 1]]);
   assert.deepEqual(pairs.pair_prompts, ['q1', 'q1', 'q1', 'q2', 'q2', 'q2', 'q2']);
   const novice = pairsFromFrame(loadPairwise(USER_PAIRS), { groups: ['novice'] });
-  assert.deepEqual([novice.chosen, novice.rejected, novice.group_index, novice.num_actions], [[0, 2], [1, 3], [0, 0], 4]);
+  assert.deepEqual([novice.chosen, novice.rejected, novice.group_index, novice.num_responses], [[0, 2], [1, 3], [0, 0], 4]);
 
   const rows = frameToRecords<Record<string, unknown>>(loadPairwise(USER_PAIRS));
   assert.throws(() => pairsFromFrame(rows.map((r, i) => (i === 2 ? { ...r, weight: 0.5 } : r))), /row 3 has weight 0\.5.*ignore_weights: true/);

@@ -124,7 +124,7 @@ test('pairs from a reward table: hand-counted size, higher reward chosen, ties n
   assert.deepEqual(pairs.chosen, [0, 0, 0, 3, 3, 2, 3, 2, 3, 2]);
   assert.deepEqual(pairs.rejected, [1, 2, 3, 1, 2, 0, 0, 1, 1, 3]);
   assert.deepEqual(pairs.states, new Array(10).fill([]));
-  assert.equal(pairs.num_actions, 4);
+  assert.equal(pairs.num_responses, 4);
   // margin 0.3: maj keeps |diff| > 0.3: (0,1) (0,2) (0,3) (3,1) (3,2) = 5; min: (2,0) (2,1) (2,3) = 3.
   assert.equal(pairsFromRewardTable({ groups: GROUPS, rewardTable: TABLE }, { margin: 0.3 }).chosen.length, 8);
   assert.throws(() => pairsFromRewardTable({ groups: GROUPS, rewardTable: TABLE }, { margin: 1 }), /group 'maj' has no two responses with rewards more than 1 apart/);

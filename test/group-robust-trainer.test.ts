@@ -44,7 +44,7 @@ before(async () => {
 
 const A = 8;
 const logLinear = (theta: number[]) =>
-  new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_actions: A, feature_dim: BANDIT_FEATURE_DIM, state_dim: 2, theta_init: theta });
+  new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_responses: A, feature_dim: BANDIT_FEATURE_DIM, state_dim: 2, theta_init: theta });
 
 interface ReferenceRun {
   name: string;
@@ -277,7 +277,7 @@ test('GR-DPO trains the GRU language policy on token sequences: the loss falls o
   // Group 'likes' prefers kind words, group 'dislikes' (the minority) the unkind ones; lengths differ.
   const kind = ['good fine', 'nice', 'fine good nice'];
   const unkind = ['bad', 'awful poor', 'poor bad awful'];
-  const pairs: PairwiseGroupData<number[]> = { states: [], chosen: [], rejected: [], group_index: [], group_names: ['likes', 'dislikes'], num_actions: vocabulary.size };
+  const pairs: PairwiseGroupData<number[]> = { states: [], chosen: [], rejected: [], group_index: [], group_names: ['likes', 'dislikes'], num_responses: vocabulary.size };
   for (let i = 0; i < 12; i++) {
     const g = i % 4 === 3 ? 1 : 0;
     const [w, l] = g === 0 ? [kind[i % 3]!, unkind[(i + 1) % 3]!] : [unkind[i % 3]!, kind[(i + 2) % 3]!];
@@ -376,7 +376,7 @@ test('initial theta from U(0, param_limit): seeded, in range, and the draw of th
   theta.forEach((t) => assert.equal(t, rng.uniform() * 2.5));
   assert.ok(theta.every((t) => t >= 0 && t < 2.5));
   assert.notDeepEqual(theta, uniformTheta(4, { param_limit: 2.5, seed: 10 }));
-  const policy = new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_actions: A, feature_dim: 4, state_dim: 2, theta_init: { param_limit: 2.5, seed: 9 } });
+  const policy = new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_responses: A, feature_dim: 4, state_dim: 2, theta_init: { param_limit: 2.5, seed: 9 } });
   assert.deepEqual(policy.thetaValues(), theta.map(Math.fround));
   policy.dispose();
   assert.throws(() => uniformTheta(4, { param_limit: 0, seed: 1 }), /param_limit must be a finite number > 0, got 0/);

@@ -30,7 +30,7 @@ before(async () => {
 
 const A = 8;
 const makePolicy = (theta: number[]) =>
-  new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_actions: A, feature_dim: BANDIT_FEATURE_DIM, state_dim: 2, theta_init: theta });
+  new LogLinearPolicy({ features: (s) => banditFeatureTensor(s, A), num_responses: A, feature_dim: BANDIT_FEATURE_DIM, state_dim: 2, theta_init: theta });
 
 /** A small fixed data set: 6 pairs, group 0 has 2, group 1 has 4. */
 const SMALL: PairwiseGroupData = {
@@ -46,7 +46,7 @@ const SMALL: PairwiseGroupData = {
   rejected: [3, 2, 4, 0, 6, 1],
   group_index: [0, 1, 1, 0, 1, 1],
   group_names: ['g1', 'g2'],
-  num_actions: A,
+  num_responses: A,
 };
 
 // ---- plain-JS closed forms for the log-linear policy ----

@@ -224,16 +224,16 @@ export function taskFromScored(data: FrameOrRows<ScoredRow>, options: ScoredTask
 
 /**
  * A categorical MLP policy that fits a {@link ScoredTask} (one response per action: `task.numResponses`,
- * the task's groups and feature length) or {@link FramePairs} (`num_actions` responses, `group_names`,
+ * the task's groups and feature length) or {@link FramePairs} (`num_responses` responses, `group_names`,
  * the state length as features). Other options (seed, hidden sizes, ...) pass through.
  */
 export function categoricalPolicyFor(
-  source: Pick<ScoredTask, 'numResponses' | 'groups' | 'featureDim'> | Pick<FramePairs, 'num_actions' | 'group_names' | 'prompts'>,
+  source: Pick<ScoredTask, 'numResponses' | 'groups' | 'featureDim'> | Pick<FramePairs, 'num_responses' | 'group_names' | 'prompts'>,
   options: Omit<CategoricalMLPOptions, 'numResponses' | 'groups' | 'featureDim'> = {},
 ): CategoricalMLPPolicy {
   const shape =
-    'num_actions' in source
-      ? { numResponses: source.num_actions, groups: source.group_names, featureDim: source.prompts.length }
+    'num_responses' in source
+      ? { numResponses: source.num_responses, groups: source.group_names, featureDim: source.prompts.length }
       : { numResponses: source.numResponses, groups: source.groups, featureDim: source.featureDim };
   return new CategoricalMLPPolicy({ ...options, ...shape });
 }
@@ -404,7 +404,7 @@ export function pairsFromFrame(data: FrameOrRows<Record<string, unknown>>, optio
   const prompts = unique(rows.map((r) => r.prompt_id));
   const promptIndex = new Map(prompts.map((p, i) => [p, i]));
   const out: FramePairs = {
-    states: [], chosen: [], rejected: [], group_index: [], group_names: groups, num_actions: responses.length,
+    states: [], chosen: [], rejected: [], group_index: [], group_names: groups, num_responses: responses.length,
     prompts, responses, pair_prompts: [],
   };
   for (const r of rows) {
@@ -429,11 +429,11 @@ export function pairsFromFrame(data: FrameOrRows<Record<string, unknown>>, optio
  * setting: one policy for every group). Pass to `new LogLinearPolicy(...)`. The feature tensor holds
  * n × actions × prompts × actions numbers for n states.
  */
-export function tabularLogLinearOptions(pairs: Pick<FramePairs, 'prompts' | 'num_actions'>): LogLinearPolicyOptions {
+export function tabularLogLinearOptions(pairs: Pick<FramePairs, 'prompts' | 'num_responses'>): LogLinearPolicyOptions {
   const P = pairs.prompts.length;
-  const A = pairs.num_actions;
+  const A = pairs.num_responses;
   return {
-    num_actions: A,
+    num_responses: A,
     feature_dim: P * A,
     state_dim: P,
     features: (states) =>

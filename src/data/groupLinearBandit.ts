@@ -49,7 +49,7 @@ export interface PairwiseGroupData<R extends PairResponse = number> {
   /** Name of each group, in index order. */
   group_names: string[];
   /** Number of actions (tokens) the indices refer to. */
-  num_actions: number;
+  num_responses: number;
 }
 
 /** Feature maps of the group linear bandit (see module docs). */
@@ -64,7 +64,7 @@ export type BanditFeatureMap = 'same' | 'swapped' | 'flipped';
 export const GROUP_LINEAR_BANDIT: {
   readonly state_dim: number;
   readonly feature_dim: number;
-  readonly num_actions: number;
+  readonly num_responses: number;
   readonly true_thetas: readonly (readonly number[])[];
   readonly group_names: readonly string[];
   readonly feature_maps: readonly BanditFeatureMap[];
@@ -72,7 +72,7 @@ export const GROUP_LINEAR_BANDIT: {
 } = {
   state_dim: 2,
   feature_dim: 4,
-  num_actions: 8,
+  num_responses: 8,
   true_thetas: [
     [1, 3, 1, 3],
     [3, 1, 3, 1],
@@ -99,7 +99,7 @@ export interface GroupLinearBanditOptions {
   /** How the chosen action is picked: higher true reward (`deterministic`, default) or Bradley-Terry sampling. */
   preference?: 'deterministic' | 'bradley_terry';
   /** Number of actions (default 8). */
-  num_actions?: number;
+  num_responses?: number;
   /** True reward parameter per group (default `GROUP_LINEAR_BANDIT.true_thetas`); each of length 4. */
   true_thetas?: readonly (readonly number[])[];
   /** Feature map (default `same`; see module docs). */
@@ -111,60 +111,60 @@ export interface GroupLinearBandit {
   train: PairwiseGroupData;
   val: PairwiseGroupData;
   true_thetas: number[][];
-  num_actions: number;
+  num_responses: number;
   feature_map: BanditFeatureMap;
 }
 
 
-function actionScale(action: number, numActions: number): number {
-  return 1 + action / numActions;
+function actionScale(action: number, numResponses: number): number {
+  return 1 + action / numResponses;
 }
 
 /**
  * The feature map phi_g(s, a) in R^4. `same` (default, the authors' public bandit code):
- * `[c cos(pi s0), sin(pi s0) / c, c cos(pi s1), sin(pi s1) / c]` with `c = 1 + a / num_actions`, for
+ * `[c cos(pi s0), sin(pi s0) / c, c cos(pi s1), sin(pi s1) / c]` with `c = 1 + a / num_responses`, for
  * every group; `swapped` reverses the order and `flipped` negates it for groups other than index 0.
  */
 export function banditFeatures(
   state: readonly number[],
   action: number,
-  numActions = GROUP_LINEAR_BANDIT.num_actions,
+  numResponses = GROUP_LINEAR_BANDIT.num_responses,
   featureMap: BanditFeatureMap = 'same',
   group = 0,
 ): number[] {
   checkFeatureMap(featureMap);
-  const base = sameFeatures(state, action, numActions);
+  const base = sameFeatures(state, action, numResponses);
   if (featureMap === 'same' || group === 0) return base;
   return featureMap === 'swapped' ? base.reverse() : base.map((x) => -x);
 }
 
-function sameFeatures(state: readonly number[], action: number, numActions: number): number[] {
+function sameFeatures(state: readonly number[], action: number, numResponses: number): number[] {
   if (state.length !== GROUP_LINEAR_BANDIT.state_dim) throw new Error(`state must have ${GROUP_LINEAR_BANDIT.state_dim} coordinates, got ${state.length}`);
-  if (!Number.isInteger(action) || action < 0 || action >= numActions) {
-    throw new Error(`action must be an integer in [0, ${numActions}), got ${action}`);
+  if (!Number.isInteger(action) || action < 0 || action >= numResponses) {
+    throw new Error(`action must be an integer in [0, ${numResponses}), got ${action}`);
   }
-  const c = actionScale(action, numActions);
+  const c = actionScale(action, numResponses);
   const [s0, s1] = state as [number, number];
   return [c * Math.cos(Math.PI * s0), Math.sin(Math.PI * s0) / c, c * Math.cos(Math.PI * s1), Math.sin(Math.PI * s1) / c];
 }
 
 /**
- * phi_g(s, a) for every state and action as a tensor of shape [n, num_actions, 4] (the map of
+ * phi_g(s, a) for every state and action as a tensor of shape [n, num_responses, 4] (the map of
  * {@link banditFeatures}). `groups` (group index of each state) is needed by the group-specific maps.
  */
 export function banditFeatureTensor(
   states: tf.Tensor2D,
-  numActions = GROUP_LINEAR_BANDIT.num_actions,
+  numResponses = GROUP_LINEAR_BANDIT.num_responses,
   featureMap: BanditFeatureMap = 'same',
   groups?: readonly number[],
 ): tf.Tensor3D {
   checkFeatureMap(featureMap);
-  if (featureMap === 'same') return sameFeatureTensor(states, numActions);
+  if (featureMap === 'same') return sameFeatureTensor(states, numResponses);
   if (groups === undefined || groups.length !== states.shape[0]) {
     throw new Error(`feature map '${featureMap}' needs the group index of each of the ${states.shape[0]} states, got ${groups?.length ?? 'none'}`);
   }
   return tf.tidy(() => {
-    const base = sameFeatureTensor(states, numActions);
+    const base = sameFeatureTensor(states, numResponses);
     // 1 for states of groups other than the first, 0 otherwise; multiplying by 0 or 1 and adding is exact.
     const other = tf.tensor3d(groups.map((g) => (g === 0 ? 0 : 1)), [groups.length, 1, 1], 'float32');
     if (featureMap === 'swapped') return tf.add(tf.mul(base, tf.sub(1, other)), tf.mul(tf.reverse(base, 2), other)) as tf.Tensor3D;
@@ -172,9 +172,9 @@ export function banditFeatureTensor(
   });
 }
 
-function sameFeatureTensor(states: tf.Tensor2D, numActions: number): tf.Tensor3D {
+function sameFeatureTensor(states: tf.Tensor2D, numResponses: number): tf.Tensor3D {
   return tf.tidy(() => {
-    const c = tf.add(1, tf.div(tf.range(0, numActions, 1, 'float32'), numActions)).reshape([1, numActions]);
+    const c = tf.add(1, tf.div(tf.range(0, numResponses, 1, 'float32'), numResponses)).reshape([1, numResponses]);
     const angle = tf.mul(states, Math.PI);
     const cosS = tf.cos(angle);
     const sinS = tf.sin(angle);
@@ -192,12 +192,12 @@ export function banditReward(
   state: readonly number[],
   action: number,
   theta: readonly number[],
-  numActions = GROUP_LINEAR_BANDIT.num_actions,
+  numResponses = GROUP_LINEAR_BANDIT.num_responses,
   featureMap: BanditFeatureMap = 'same',
   group = 0,
 ): number {
   if (theta.length !== GROUP_LINEAR_BANDIT.feature_dim) throw new Error(`theta must have ${GROUP_LINEAR_BANDIT.feature_dim} entries, got ${theta.length}`);
-  const phi = banditFeatures(state, action, numActions, featureMap, group);
+  const phi = banditFeatures(state, action, numResponses, featureMap, group);
   let r = 0;
   for (let k = 0; k < phi.length; k++) r += phi[k]! * theta[k]!;
   return r;
@@ -214,7 +214,7 @@ function samplePairs(
   rng: Rng,
   counts: readonly number[],
   thetas: readonly (readonly number[])[],
-  numActions: number,
+  numResponses: number,
   preference: 'deterministic' | 'bradley_terry',
   groupNames: string[],
   featureMap: BanditFeatureMap,
@@ -229,17 +229,17 @@ function samplePairs(
   const rejected: number[] = [];
   for (const g of groups) {
     const state = [rng.uniform(), rng.uniform()];
-    const a = rng.int(numActions);
-    let b = rng.int(numActions - 1);
+    const a = rng.int(numResponses);
+    let b = rng.int(numResponses - 1);
     if (b >= a) b += 1; // two distinct actions, uniformly over ordered pairs
-    const margin = banditReward(state, a, thetas[g]!, numActions, featureMap, g) - banditReward(state, b, thetas[g]!, numActions, featureMap, g);
+    const margin = banditReward(state, a, thetas[g]!, numResponses, featureMap, g) - banditReward(state, b, thetas[g]!, numResponses, featureMap, g);
     // Ties (probability zero) go to the first action drawn.
     const aWins = preference === 'deterministic' ? margin >= 0 : rng.uniform() < 1 / (1 + Math.exp(-margin));
     states.push(state);
     chosen.push(aWins ? a : b);
     rejected.push(aWins ? b : a);
   }
-  return { states, chosen, rejected, group_index: groups, group_names: groupNames, num_actions: numActions };
+  return { states, chosen, rejected, group_index: groups, group_names: groupNames, num_responses: numResponses };
 }
 
 /**
@@ -247,8 +247,8 @@ function samplePairs(
  * Everything is drawn from one {@link Rng} seeded with `seed`, so a seed fixes the data exactly.
  */
 export function generateGroupLinearBandit(options: GroupLinearBanditOptions): GroupLinearBandit {
-  const numActions = options.num_actions ?? GROUP_LINEAR_BANDIT.num_actions;
-  if (!Number.isInteger(numActions) || numActions < 2) throw new Error(`num_actions must be an integer >= 2, got ${numActions}`);
+  const numResponses = options.num_responses ?? GROUP_LINEAR_BANDIT.num_responses;
+  if (!Number.isInteger(numResponses) || numResponses < 2) throw new Error(`num_responses must be an integer >= 2, got ${numResponses}`);
   const thetas = (options.true_thetas ?? GROUP_LINEAR_BANDIT.true_thetas).map((t) => [...t]);
   thetas.forEach((t, g) => {
     if (t.length !== GROUP_LINEAR_BANDIT.feature_dim || t.some((x) => !Number.isFinite(x))) {
@@ -270,9 +270,9 @@ export function generateGroupLinearBandit(options: GroupLinearBanditOptions): Gr
   checkFeatureMap(featureMap);
   const groupNames = numGroups === GROUP_LINEAR_BANDIT.group_names.length ? [...GROUP_LINEAR_BANDIT.group_names] : thetas.map((_, g) => `group_${g + 1}`);
   const rng = new Rng(options.seed);
-  const train = samplePairs(rng, trainCounts, thetas, numActions, preference, groupNames, featureMap);
-  const val = samplePairs(rng, new Array<number>(numGroups).fill(valPerGroup), thetas, numActions, preference, groupNames, featureMap);
-  return { train, val, true_thetas: thetas, num_actions: numActions, feature_map: featureMap };
+  const train = samplePairs(rng, trainCounts, thetas, numResponses, preference, groupNames, featureMap);
+  const val = samplePairs(rng, new Array<number>(numGroups).fill(valPerGroup), thetas, numResponses, preference, groupNames, featureMap);
+  return { train, val, true_thetas: thetas, num_responses: numResponses, feature_map: featureMap };
 }
 
 /** Formats a state as the prompt string of the pairwise frame, e.g. `0.12,0.80` (full precision). */

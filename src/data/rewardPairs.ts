@@ -29,11 +29,11 @@ export interface RewardPairsOptions {
 /**
  * Pairs from scored responses (see module docs). A non-finite reward, a group outside `groups`, or
  * a group left without any pair is an error naming it; nothing is dropped silently.
- * @param numActions - the policy's vocabulary size (the pairs' `num_actions`).
+ * @param numResponses - the policy's vocabulary size (the pairs' `num_responses`).
  */
 export function pairsFromScoredResponses<R extends PairResponse>(
   scored: readonly ScoredGroupResponse<R>[],
-  numActions: number,
+  numResponses: number,
   options: RewardPairsOptions = {},
 ): PairwiseGroupData<R> {
   const margin = options.margin ?? 0;
@@ -47,7 +47,7 @@ export function pairsFromScoredResponses<R extends PairResponse>(
     if (g === undefined) throw new Error(`pairsFromScoredResponses: response ${i} has group '${s.group}', not in groups (${groups.join(', ')})`);
     byGroup[g]!.push(s);
   });
-  const out: PairwiseGroupData<R> = { states: [], chosen: [], rejected: [], group_index: [], group_names: groups, num_actions: numActions };
+  const out: PairwiseGroupData<R> = { states: [], chosen: [], rejected: [], group_index: [], group_names: groups, num_responses: numResponses };
   byGroup.forEach((items, g) => {
     let made = 0;
     for (let a = 0; a < items.length; a++) {
@@ -81,10 +81,10 @@ export function pairsFromRewardTable(
     if (row === undefined) throw new Error(`pairsFromRewardTable: rewardTable has no row for group '${g}'`);
     return row;
   });
-  const numActions = rows[0]!.length;
+  const numResponses = rows[0]!.length;
   rows.forEach((row, g) => {
-    if (row.length !== numActions) throw new Error(`pairsFromRewardTable: group '${table.groups[g]}' has ${row.length} rewards, group '${table.groups[0]}' ${numActions}`);
+    if (row.length !== numResponses) throw new Error(`pairsFromRewardTable: group '${table.groups[g]}' has ${row.length} rewards, group '${table.groups[0]}' ${numResponses}`);
   });
   const scored = table.groups.flatMap((group, g) => rows[g]!.map((reward, response) => ({ group, response, reward })));
-  return pairsFromScoredResponses(scored, numActions, { ...options, groups: table.groups });
+  return pairsFromScoredResponses(scored, numResponses, { ...options, groups: table.groups });
 }

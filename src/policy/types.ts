@@ -15,10 +15,9 @@
  * - `numResponses` in code that builds a task or a one-token policy (camelCase: `CategoricalMLPPolicy`
  *   options, `Task.numResponses`, `ScoredTask.numResponses`); the trainer checks
  *   `task.numResponses === policy.vocabSize`.
- * - `num_responses` in snake_case option objects (data generators, study configurations), which
- *   follow the configurations' TRL-style naming.
- * - The group-robust code (`LogLinearPolicy`, pairwise data) still says `num_actions`, the paper's
- *   word for a response; it is the same concept and is to be renamed to `num_responses`.
+ * - `num_responses` in snake_case option objects and data (data generators, study configurations,
+ *   pairwise data, `LogLinearPolicy` options), which follow the configurations' TRL-style naming.
+ *   (The group-robust paper says "action"; the kit calls it a response everywhere.)
  * Option objects are camelCase for architecture (`hiddenSize`, `maxLength`, `topK`) and snake_case
  * only for TRL-named training configurations (`GRPOConfig`).
  */

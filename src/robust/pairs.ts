@@ -49,7 +49,7 @@ const tokensOf = (r: PairResponse): readonly number[] => (typeof r === 'number' 
 /**
  * Checks pairwise data and throws an error naming the set, the pair and the field on the first problem:
  * mismatched lengths, a group index outside `group_names`, a group with no pairs, tokens outside
- * [0, num_actions), equal or empty responses, non-finite or ragged states.
+ * [0, num_responses), equal or empty responses, non-finite or ragged states.
  */
 export function validatePairs(data: PairwiseGroupData<PairResponse>, name: string): void {
   const n = data.states.length;
@@ -59,7 +59,7 @@ export function validatePairs(data: PairwiseGroupData<PairResponse>, name: strin
   }
   const K = data.group_names.length;
   if (K === 0) throw new Error(`${name}: group_names is empty`);
-  if (!Number.isInteger(data.num_actions) || data.num_actions < 2) throw new Error(`${name}: num_actions must be an integer >= 2`);
+  if (!Number.isInteger(data.num_responses) || data.num_responses < 2) throw new Error(`${name}: num_responses must be an integer >= 2`);
   const dim = data.states[0]!.length;
   for (let i = 0; i < n; i++) {
     const g = data.group_index[i]!;
@@ -72,9 +72,9 @@ export function validatePairs(data: PairwiseGroupData<PairResponse>, name: strin
       const seq = tokensOf(data[field][i]!);
       if (seq.length === 0) throw new Error(`${name} pair ${i}: ${field} is an empty sequence`);
       seq.forEach((a, t) => {
-        if (!Number.isInteger(a) || a < 0 || a >= data.num_actions) {
+        if (!Number.isInteger(a) || a < 0 || a >= data.num_responses) {
           const where = typeof data[field][i] === 'number' ? '' : ` (token ${t})`;
-          throw new Error(`${name} pair ${i}: ${field} action ${a}${where} is not in [0, ${data.num_actions})`);
+          throw new Error(`${name} pair ${i}: ${field} action ${a}${where} is not in [0, ${data.num_responses})`);
         }
       });
     }
@@ -91,7 +91,7 @@ export function validatePairs(data: PairwiseGroupData<PairResponse>, name: strin
 function checkPolicyFit(policy: Policy, data: PairwiseGroupData<PairResponse>, name: string, length: number): void {
   const dim = data.states[0]!.length;
   if (dim !== policy.featureDim) throw new Error(`${name}: states have ${dim} values but policy.featureDim = ${policy.featureDim}`);
-  if (data.num_actions > policy.vocabSize) throw new Error(`${name}: num_actions = ${data.num_actions} exceeds the policy's vocabSize (${policy.vocabSize})`);
+  if (data.num_responses > policy.vocabSize) throw new Error(`${name}: num_responses = ${data.num_responses} exceeds the policy's vocabSize (${policy.vocabSize})`);
   if (length > policy.maxLength) throw new Error(`${name}: a response has ${length} tokens, more than the policy's maxLength (${policy.maxLength})`);
   if (policy.groups.length > 0) {
     for (const g of data.group_names) {

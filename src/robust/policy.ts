@@ -11,7 +11,7 @@ import { assignData, variablesToData } from '../policy/weights';
 import { Rng } from '../random';
 
 /**
- * phi(s, a) for every state and action: states `[n, state_dim]` -> `[n, num_actions, feature_dim]`.
+ * phi(s, a) for every state and action: states `[n, state_dim]` -> `[n, num_responses, feature_dim]`.
  * `groups` holds the preference group of each state, for group-specific feature maps (the group
  * linear bandit's `swapped` map); maps that do not depend on the group ignore it.
  */
@@ -26,7 +26,7 @@ export interface UniformThetaInit {
 /** Options of {@link LogLinearPolicy}. */
 export interface LogLinearPolicyOptions {
   features: LogLinearFeatures;
-  num_actions: number;
+  num_responses: number;
   feature_dim: number;
   /** Length of a state (the policy's `featureDim`: contexts carry the state as their features). */
   state_dim: number;
@@ -69,7 +69,7 @@ export function uniformTheta(featureDim: number, init: UniformThetaInit): number
  * grad log pi(a|s) = phi(s, a) - E_{a'~pi}[phi(s, a')].
  *
  * As a {@link Policy}: a context's features are the state, a response is one token (the action), so
- * `maxLength` is 1 and `vocabSize` is `num_actions`.
+ * `maxLength` is 1 and `vocabSize` is `num_responses`.
  *
  * The normaliser cancels in a log-ratio of two actions of the same state:
  * log pi(w|s) - log pi(l|s) = theta . (phi(s, w) - phi(s, l)), so {@link LogLinearPolicy.pairLogRatios}
@@ -77,7 +77,7 @@ export function uniformTheta(featureDim: number, init: UniformThetaInit): number
  */
 export class LogLinearPolicy implements PairLogRatioPolicy {
   readonly theta: tf.Variable<tf.Rank.R1>;
-  readonly num_actions: number;
+  readonly num_responses: number;
   readonly feature_dim: number;
   readonly groups: readonly string[];
   readonly featureDim: number;
@@ -86,8 +86,8 @@ export class LogLinearPolicy implements PairLogRatioPolicy {
   private readonly features: LogLinearFeatures;
 
   constructor(options: LogLinearPolicyOptions) {
-    if (!Number.isInteger(options.num_actions) || options.num_actions < 2) {
-      throw new Error(`num_actions must be an integer >= 2, got ${options.num_actions}`);
+    if (!Number.isInteger(options.num_responses) || options.num_responses < 2) {
+      throw new Error(`num_responses must be an integer >= 2, got ${options.num_responses}`);
     }
     if (!Number.isInteger(options.feature_dim) || options.feature_dim < 1) {
       throw new Error(`feature_dim must be a positive integer, got ${options.feature_dim}`);
@@ -103,10 +103,10 @@ export class LogLinearPolicy implements PairLogRatioPolicy {
     const groups = [...(options.groups ?? [])];
     const dup = groups.find((g, i) => groups.indexOf(g) !== i);
     if (dup !== undefined) throw new Error(`groups lists '${dup}' twice`);
-    this.num_actions = options.num_actions;
+    this.num_responses = options.num_responses;
     this.feature_dim = options.feature_dim;
     this.featureDim = options.state_dim;
-    this.vocabSize = options.num_actions;
+    this.vocabSize = options.num_responses;
     this.groups = groups;
     this.features = options.features;
     this.theta = tf.tidy(() => tf.variable(tf.tensor1d(init), true)); // tidy frees the initial value tensor
@@ -122,14 +122,14 @@ export class LogLinearPolicy implements PairLogRatioPolicy {
     }
     const phi = this.features(states, groups);
     const [, a, d] = phi.shape;
-    if (phi.rank !== 3 || phi.shape[0] !== states.shape[0] || a !== this.num_actions || d !== this.feature_dim) {
+    if (phi.rank !== 3 || phi.shape[0] !== states.shape[0] || a !== this.num_responses || d !== this.feature_dim) {
       phi.dispose();
-      throw new Error(`features returned shape [${phi.shape}], expected [${states.shape[0]}, ${this.num_actions}, ${this.feature_dim}]`);
+      throw new Error(`features returned shape [${phi.shape}], expected [${states.shape[0]}, ${this.num_responses}, ${this.feature_dim}]`);
     }
     return phi;
   }
 
-  /** Logits theta . phi(s, a): `[n, num_actions]` (call inside a tidy). */
+  /** Logits theta . phi(s, a): `[n, num_responses]` (call inside a tidy). */
   private logits(states: tf.Tensor2D, groups: readonly string[]): tf.Tensor2D {
     const phi = this.featureTensor(states, groups);
     const [n, a, d] = phi.shape;
@@ -146,7 +146,7 @@ export class LogLinearPolicy implements PairLogRatioPolicy {
     return tf.tensor2d(contexts.features, [contexts.size, this.featureDim], 'float32');
   }
 
-  /** log pi(. | s) for every state: `[n, num_actions]`. `groups` defaults to '' for every state (group-free feature maps). */
+  /** log pi(. | s) for every state: `[n, num_responses]`. `groups` defaults to '' for every state (group-free feature maps). */
   allLogProbs(states: tf.Tensor2D, groups?: readonly string[]): tf.Tensor2D {
     return tf.tidy(() => tf.logSoftmax(this.logits(states, groups ?? new Array<string>(states.shape[0]).fill(''))) as tf.Tensor2D);
   }
@@ -154,7 +154,7 @@ export class LogLinearPolicy implements PairLogRatioPolicy {
   sample(contexts: PolicyContexts, perContext: number, temperature: number, rng: Rng): SampledResponses {
     if (!Number.isInteger(perContext) || perContext < 1) throw new Error(`perContext must be an integer >= 1, got ${perContext}`);
     if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`temperature must be a positive number, got ${temperature}`);
-    const A = this.num_actions;
+    const A = this.num_responses;
     const logpTensor = tf.tidy(() => tf.logSoftmax(tf.div(this.logits(this.statesOf(contexts), contexts.groups), temperature)));
     const logp = logpTensor.dataSync() as Float32Array;
     logpTensor.dispose();
@@ -227,7 +227,7 @@ export class LogLinearPolicy implements PairLogRatioPolicy {
   clone(): LogLinearPolicy {
     return new LogLinearPolicy({
       features: this.features,
-      num_actions: this.num_actions,
+      num_responses: this.num_responses,
       feature_dim: this.feature_dim,
       state_dim: this.featureDim,
       groups: this.groups,

@@ -18,16 +18,16 @@ import type { Policy } from '../policy/types';
  * (every action is scored as a response of the state's context). `group` is the preference group the
  * policy is asked as; a policy that knows groups needs one.
  */
-export function preferredActions(policy: Policy, states: readonly number[][], numActions: number, group?: string): number[] {
+export function preferredActions(policy: Policy, states: readonly number[][], numResponses: number, group?: string): number[] {
   if (policy.maxLength !== 1) throw new Error(`preferredActions needs a one-token policy (maxLength 1), got maxLength ${policy.maxLength}`);
   if (group === undefined && policy.groups.length > 0) throw new Error(`preferredActions: the policy is group-conditioned (${policy.groups.join(', ')}); pass a group`);
   const n = states.length;
   const contexts = { size: n, features: Float32Array.from(states.flat()), groups: new Array<string>(n).fill(group ?? '') };
-  const tokens = new Int32Array(n * numActions);
-  for (let i = 0; i < n; i++) for (let a = 0; a < numActions; a++) tokens[i * numActions + a] = a;
+  const tokens = new Int32Array(n * numResponses);
+  for (let i = 0; i < n; i++) for (let a = 0; a < numResponses; a++) tokens[i * numResponses + a] = a;
   const best = tf.tidy(() => {
-    const { logProbs } = policy.evaluate(contexts, tf.tensor2d(tokens, [n * numActions, 1], 'int32'), 1, { entropy: false });
-    return tf.argMax(tf.reshape(logProbs, [n, numActions]), 1);
+    const { logProbs } = policy.evaluate(contexts, tf.tensor2d(tokens, [n * numResponses, 1], 'int32'), 1, { entropy: false });
+    return tf.argMax(tf.reshape(logProbs, [n, numResponses]), 1);
   });
   const out = Array.from(best.dataSync());
   best.dispose();
@@ -50,7 +50,7 @@ export function banditRewardErrors(
   policy: Policy,
   states: readonly number[][],
   trueThetas: readonly (readonly number[])[],
-  numActions: number,
+  numResponses: number,
   groupNames?: readonly string[],
   featureMap: BanditFeatureMap = 'same',
 ): BanditRewardErrors {
@@ -58,17 +58,17 @@ export function banditRewardErrors(
   if (groupNames !== undefined && groupNames.length !== trueThetas.length) {
     throw new Error(`groupNames has ${groupNames.length} names but trueThetas has ${trueThetas.length} groups`);
   }
-  const shared = groupNames === undefined ? preferredActions(policy, states, numActions) : undefined;
+  const shared = groupNames === undefined ? preferredActions(policy, states, numResponses) : undefined;
   const absolute: number[] = [];
   const relative: number[] = [];
   trueThetas.forEach((theta, g) => {
-    const picked = shared ?? preferredActions(policy, states, numActions, groupNames![g]);
+    const picked = shared ?? preferredActions(policy, states, numResponses, groupNames![g]);
     let total = 0;
     let optimal = 0;
     states.forEach((s, i) => {
       let best = -Infinity;
-      for (let a = 0; a < numActions; a++) best = Math.max(best, banditReward(s, a, theta, numActions, featureMap, g));
-      total += best - banditReward(s, picked[i]!, theta, numActions, featureMap, g);
+      for (let a = 0; a < numResponses; a++) best = Math.max(best, banditReward(s, a, theta, numResponses, featureMap, g));
+      total += best - banditReward(s, picked[i]!, theta, numResponses, featureMap, g);
       optimal += Math.abs(best);
     });
     absolute.push(total / states.length);
@@ -83,8 +83,8 @@ export function banditRewardError(
   policy: Policy,
   states: readonly number[][],
   trueThetas: readonly (readonly number[])[],
-  numActions: number,
+  numResponses: number,
   groupNames?: readonly string[],
 ): number[] {
-  return banditRewardErrors(policy, states, trueThetas, numActions, groupNames).absolute;
+  return banditRewardErrors(policy, states, trueThetas, numResponses, groupNames).absolute;
 }

@@ -35,11 +35,11 @@ export function banditLogLinearPolicy(bandit: GroupLinearBandit, thetaInit?: Log
     features: (states, groups) =>
       banditFeatureTensor(
         states,
-        bandit.num_actions,
+        bandit.num_responses,
         bandit.feature_map,
         groupFree ? undefined : groups.map((g) => index.get(g)!),
       ),
-    num_actions: bandit.num_actions,
+    num_responses: bandit.num_responses,
     feature_dim: GROUP_LINEAR_BANDIT.feature_dim,
     state_dim: GROUP_LINEAR_BANDIT.state_dim,
     groups: groupFree ? [] : names,
@@ -59,7 +59,7 @@ export function banditRewardMetrics(bandit: GroupLinearBandit): ExtraMetrics {
       policy,
       bandit.val.states,
       bandit.true_thetas,
-      bandit.num_actions,
+      bandit.num_responses,
       bandit.feature_map === 'same' ? undefined : names,
       bandit.feature_map,
     );
@@ -240,7 +240,7 @@ export function runAuthorsScenario(method: AuthorsScenarioMethod, seed: number, 
     });
   }
   const bandit = generateGroupLinearBandit({ ...data, seed });
-  const features = (state: readonly number[], action: number, group: number) => banditFeatures(state, action, bandit.num_actions, bandit.feature_map, group);
+  const features = (state: readonly number[], action: number, group: number) => banditFeatures(state, action, bandit.num_responses, bandit.feature_map, group);
   const valDifferences = pairFeatureDifferences(bandit.val, features);
   const names = bandit.train.group_names;
   const policy = banditLogLinearPolicy(bandit);

@@ -44,7 +44,7 @@ export function polisGroupPairs(table: PolisPreferenceTable, options: PolisPairO
     return pairs;
   });
   const draw = (counts: number[]): PairwiseGroupData => {
-    const data: PairwiseGroupData = { states: [], chosen: [], rejected: [], group_index: [], group_names: [...table.groups], num_actions: K };
+    const data: PairwiseGroupData = { states: [], chosen: [], rejected: [], group_index: [], group_names: [...table.groups], num_responses: K };
     counts.forEach((n, g) => {
       for (let i = 0; i < n; i++) {
         const [c, r] = eligible[g]![rng.int(eligible[g]!.length)]!;
@@ -80,7 +80,7 @@ export function runPolisGroupRobust(method: RobustMethod, seed: number, config: 
   const eye = tf.keep(tf.eye(K));
   const policy = new LogLinearPolicy({
     features: (states) => tf.tidy(() => tf.tile(eye.expandDims(0), [states.shape[0], 1, 1]) as tf.Tensor3D),
-    num_actions: K,
+    num_responses: K,
     feature_dim: K,
     state_dim: 1,
   });
