@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendUnavailableError, initBackend, requestedBackend, tf } from '../src';
+import { BackendUnavailableError, initBackend, requestedBackend, tf } from '../src/backend';
 
 function installed(name: string): boolean {
   try {
