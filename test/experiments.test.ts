@@ -25,6 +25,7 @@ import {
   type ExperimentProgress,
 } from '../src/experiments';
 import type { MetricRecord } from '../src/frames';
+import { isAlive, waitForLines } from './helpers/processes';
 
 // ---------------------------------------------------------------------------------------------
 // A toy experiment module written to a temp dir: values are a closed-form function of the cell,
@@ -486,23 +487,6 @@ test('cells computed on another backend are not mixed in: both caches coexist, a
     await initBackend();
   }
 });
-
-async function waitForLines(file: string, count: number): Promise<string[]> {
-  for (;;) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
-    if (lines.length >= count) return lines;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('an aborted run stops: finished cells stay cached, the cells in progress are abandoned and not cached, no worker is left', async () => {
   const started = join(fixtureDir, 'slow-started.log');

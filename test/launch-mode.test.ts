@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { experimentCsv, readCachedCell, registerExperimentModule, runExperiment } from '../src/experiments';
 import { LAUNCH_MODE_EXPERIMENT, SLOW_BUSY_ENV, SLOW_DIR_ENV, SLOW_EXPERIMENT } from './fixtures/launch-mode-experiment';
+import { isAlive, waitForLines } from './helpers/processes';
 
 const repo = resolve(__dirname, '..');
 const fixture = join(__dirname, 'fixtures', 'launch-mode-experiment.ts');
@@ -87,25 +88,6 @@ test('in process, CLI in one process, CLI with 2 workers and 2 shards + merge gi
   assert.equal(otherCsv.split('\n')[0], expected.split('\n')[0]);
   assert.equal(mergedCsv(shardsCache), expected, 'the default backend still merges its own cells');
 });
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Waits (polling) until `file` has `count` lines; gives up after `limitMs` so a broken run cannot hang the suite. */
-async function waitForLines(file: string, count: number, limitMs = 120_000): Promise<string[]> {
-  for (let waited = 0; ; waited += 50) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
-    if (lines.length >= count) return lines;
-    if (waited > limitMs) throw new Error(`${file} did not reach ${count} lines (has ${lines.length})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function waitUntilDead(pids: readonly number[], limitMs = 60_000): Promise<void> {
   for (let waited = 0; pids.some(isAlive); waited += 50) {

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { experimentCsv, experimentStatus, registerExperimentModule, runExperiment } from '../src/experiments';
 import { installSlurm, processesWithEnv, slurmUnavailableReason, startLocalCluster, type LocalCluster } from '../scripts/slurm/localCluster';
 import { LAUNCH_MODE_EXPERIMENT } from './fixtures/launch-mode-experiment';
+import { isAlive } from './helpers/processes';
 
 const repo = resolve(__dirname, '..');
 const fixture = join(__dirname, 'fixtures', 'launch-mode-experiment.ts');
@@ -25,15 +26,6 @@ async function poll<T>(what: string, cluster: LocalCluster, check: () => T | und
     if (value !== undefined) return value;
     if (waited > limitMs) throw new Error(`gave up waiting for ${what}\n${cluster.logs()}`);
     await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
