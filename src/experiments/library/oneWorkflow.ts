@@ -4,7 +4,6 @@
  * the persona language model and on one Polis conversation. Sizes were fixed for the time budget
  * (full notebook in about three minutes on two CPU cores) before any result was seen.
  */
-import { bySize } from '../../runtime';
 import { ONE_WORKFLOW_METHODS, runOneWorkflowPersona, runOneWorkflowTable, type OneWorkflowMethod } from '../../studies/oneWorkflow';
 import { polisPreferenceTable } from '../../studies/polisTable';
 import { defineExperiment } from '../define';
@@ -20,11 +19,11 @@ export const oneWorkflowPolis = registerExperiment(
     version: 1,
     methods: [...ONE_WORKFLOW_METHODS],
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4] },
-    config: () => ({
+    config: (mode) => ({
       conversation: ONE_WORKFLOW_CONVERSATION,
       max_statements: 24,
-      steps: bySize(10, 150),
-      eval_every: bySize(5, 5),
+      steps: { smoke: 10, full: 150 }[mode],
+      eval_every: 5,
       learning_rate: 0.01,
       prompts_per_step: 16,
       num_generations: 8,
@@ -50,19 +49,19 @@ export const oneWorkflowPersona = registerExperiment(
     version: 1,
     methods: [...ONE_WORKFLOW_METHODS],
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4] },
-    config: () => ({
-      corpus: bySize(200, 600),
-      pretrain_steps: bySize(20, 200),
-      steps: bySize(4, 40),
-      eval_every: bySize(2, 10),
+    config: (mode) => ({
+      corpus: { smoke: 200, full: 600 }[mode],
+      pretrain_steps: { smoke: 20, full: 200 }[mode],
+      steps: { smoke: 4, full: 40 }[mode],
+      eval_every: { smoke: 2, full: 10 }[mode],
       learning_rate: 3e-3,
-      prompts_per_step: bySize(4, 8),
+      prompts_per_step: { smoke: 4, full: 8 }[mode],
       num_generations: 4,
       beta: 0.04,
       pair_batch: 16,
       dpo_beta: 0.1,
-      pair_samples: bySize(4, 8),
-      eval_per_persona: bySize(4, 8),
+      pair_samples: { smoke: 4, full: 8 }[mode],
+      eval_per_persona: { smoke: 4, full: 8 }[mode],
     }),
     run: (cell) => runOneWorkflowPersona(cell.method as OneWorkflowMethod, cell.seed, cell.config),
   }),
