@@ -11,6 +11,7 @@ set -u
 cmd=${1:-"npm ci --no-audit --no-fund && npm test"}
 repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 R=$(mktemp -d /tmp/cleanroot.XXXX)
+chmod 755 "$R"   # mktemp makes it 0700: as the root's "/", that would lock out every non-root user (apt's _apt, package scripts)
 echo "clean root $R; log $R.log"
 command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
 mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null)
