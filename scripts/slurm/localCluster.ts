@@ -29,6 +29,9 @@ export function slurmUnavailableReason(): string | null {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     return 'the daemons (and apt-get) need root; run the test as root on Debian';
   }
+  // slurmd 22.05 reads the cgroup filesystem at start-up even with proctrack/linuxproc and task/none:
+  // a chroot without /sys (e.g. the clean-root check) cannot run it, a real machine or container can.
+  if (!existsSync('/sys/fs/cgroup')) return 'slurmd needs the cgroup filesystem and /sys/fs/cgroup is not mounted here (a chroot without /sys?)';
   if (installed) return null;
   if (!existsSync('/etc/debian_version')) return 'Slurm is not installed and this is not Debian (installing it needs apt-get and Debian packages)';
   if (!onPath('apt-get')) return 'Slurm is not installed and apt-get is missing';
