@@ -113,7 +113,7 @@ function polisHint(): string | undefined {
   } catch {
     // no folder: fall through
   }
-  return `The Polis data was not found (looked in ${polisDataDir()}), so the Polis notebooks (05, the Polis part of 07) only described their steps and 01's reward-distribution figure was drawn without its Polis boxes: run \`npm run data -- polis\` (or see the README's "Data" section) and reproduce again.`;
+  return `The Polis data was not found (looked in ${polisDataDir()}), so the Polis notebook 05 and the Polis parts of 07 and 08 only described their steps and 01's reward-distribution figure was drawn without its Polis boxes: run \`npm run data -- polis\` (or see the README's "Data" section) and reproduce again.`;
 }
 
 function main(args: string[]): void {
