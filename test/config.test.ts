@@ -73,5 +73,6 @@ test('group-robust configuration: the same mechanism, its own messages kept', ()
   assert.throws(() => resolveGroupRobustConfig({ lr: 1 } as GroupRobustConfig), /^Error: GroupRobustConfig has unknown key 'lr' \(known keys: loss_type, weighting, /);
   assert.throws(() => resolveGroupRobustConfig({ variant: 'x' as 'paper' }), { message: `GroupRobustConfig.variant must be one of 'paper', 'authors_code', got "x"` });
   assert.throws(() => resolveGroupRobustConfig({ batch_size: 0 }), { message: 'GroupRobustConfig.batch_size must be a positive integer, got 0' });
+  assert.throws(() => resolveGroupRobustConfig({ beta: '0.1' as unknown as number }), { message: 'GroupRobustConfig.beta must be a finite positive number, got a string ("0.1")' });
   assert.throws(() => resolveGroupRobustConfig(null as unknown as GroupRobustConfig), { message: 'GroupRobustConfig must be an object' });
 });

@@ -37,22 +37,22 @@ export const GROUP_ROBUST_CONFIG_KEYS = {
   beta: key<number>({
     default: 1,
     doc: 'KL strength beta of DPO/IPO (> 0).',
-    check: (v) => positive('beta', v),
+    check: (v, fail) => positive(v, fail),
   }),
   learning_rate: key<number>({
     default: 0.1,
     doc: 'Policy step size (> 0).',
-    check: (v) => positive('learning_rate', v),
+    check: (v, fail) => positive(v, fail),
   }),
   eta_alpha: key<number>({
     default: 0.05,
     doc: 'Group-weight step size eta_alpha (> 0; used by `robust` only).',
-    check: (v) => positive('eta_alpha', v),
+    check: (v, fail) => positive(v, fail),
   }),
   batch_size: key<number>({
     default: 32,
     doc: 'Pairs per step for the `paper` variant, drawn uniformly with replacement; `authors_code` uses all pairs.',
-    check: (v) => positiveInt('batch_size', v),
+    check: (v, fail) => positiveInt(v, fail),
   }),
   optimizer: key<'sgd' | 'adam'>({
     default: 'sgd',
@@ -81,7 +81,7 @@ export const GROUP_ROBUST_CONFIG_KEYS = {
   log_every: key<number>({
     default: 50,
     doc: 'Evaluate on all training (and validation) pairs every this many steps, starting at step 0.',
-    check: (v) => positiveInt('log_every', v),
+    check: (v, fail) => positiveInt(v, fail),
   }),
   pair_log_ratios: key<boolean>({
     default: true,
@@ -116,14 +116,13 @@ function oneOf(key: string, value: unknown, allowed: readonly string[]): void {
   }
 }
 
-function positive(key: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new Error(`GroupRobustConfig.${key} must be a finite positive number, got ${String(value)}`);
-  }
+/** Through the shared `fail`, so a value of the wrong type is reported with its type (a string "0.1" is not 0.1). */
+function positive(value: unknown, fail: (rule: string) => never): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail('a finite positive number');
 }
 
-function positiveInt(key: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) throw new Error(`GroupRobustConfig.${key} must be a positive integer, got ${String(value)}`);
+function positiveInt(value: unknown, fail: (rule: string) => never): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail('a positive integer');
 }
 
 /** Fills in defaults and validates every key, naming the key in the error; an unknown key is an error. */
