@@ -4,7 +4,7 @@
  * full (every field present, every number finite, shapes matching the policy, the configuration equal)
  * before anything is restored, so a bad checkpoint leaves the policy untouched and names the field.
  */
-import { FieldReader, describeValue } from '../checkpoint/fields';
+import { checkCheckpointHead } from '../trainer/checkpoint';
 import { registerCheckpointFormat } from '../checkpoint/files';
 import type { WeightData } from '../policy/types';
 import { checkWeightData } from '../policy/weights';
@@ -40,19 +40,7 @@ export interface GroupRobustCheckpoint {
  * the Rng state. Errors name the field's path. Returns the checkpoint typed.
  */
 export function checkGroupRobustCheckpoint(value: unknown, path = 'checkpoint'): GroupRobustCheckpoint {
-  const r = FieldReader.of(value, path);
-  const format = r.required('format');
-  if (format !== GROUP_ROBUST_CHECKPOINT_FORMAT) throw new Error(`${r.pathOf('format')} must be '${GROUP_ROBUST_CHECKPOINT_FORMAT}', got ${describeValue(format)}`);
-  r.integer('version', 1, 1);
-  r.integer('step', 0);
-  const config = r.object('config');
-  for (const key of Object.keys(config.value)) {
-    const v = config.value[key];
-    if (typeof v !== 'string' && typeof v !== 'boolean') config.number(key);
-  }
-  const policy = checkWeightData(null, r.required('policy'), r.pathOf('policy'));
-  const reference = r.required('reference');
-  if (reference !== null) checkWeightData(policy.map((w) => ({ name: w.name, shape: w.shape })), reference, r.pathOf('reference'));
+  const { r, policy } = checkCheckpointHead(value, path, GROUP_ROBUST_CHECKPOINT_FORMAT, { configBooleans: true });
   const optimizer = r.object('optimizer');
   const name = optimizer.string('name', ['sgd', 'adam']);
   if (name === 'adam') {

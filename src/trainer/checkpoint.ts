@@ -37,6 +37,34 @@ export interface GRPOCheckpoint {
 }
 
 /**
+ * The fields every trainer checkpoint shares, validated in order: `format` (must be `format`),
+ * `version` 1, `step` (an integer >= 0), `config` (strings, finite numbers, and booleans where
+ * `configBooleans`), `policy` weights and `reference` (null, or weights of the policy's names and
+ * shapes). Returns the reader (for the trainer's own fields) and the policy weights.
+ */
+export function checkCheckpointHead(
+  value: unknown,
+  path: string,
+  format: string,
+  options: { configBooleans: boolean },
+): { r: FieldReader; policy: WeightData[] } {
+  const r = FieldReader.of(value, path);
+  const given = r.required('format');
+  if (given !== format) throw new Error(`${r.pathOf('format')} must be '${format}', got ${describeValue(given)}`);
+  r.integer('version', 1, 1);
+  r.integer('step', 0);
+  const config = r.object('config');
+  for (const key of Object.keys(config.value)) {
+    const v = config.value[key];
+    if (typeof v !== 'string' && !(options.configBooleans && typeof v === 'boolean')) config.number(key);
+  }
+  const policy = checkWeightData(null, r.required('policy'), r.pathOf('policy'));
+  const reference = r.required('reference');
+  if (reference !== null) checkWeightData(policy.map((w) => ({ name: w.name, shape: w.shape })), reference, r.pathOf('reference'));
+  return { r, policy };
+}
+
+/**
  * Validates everything in a GRPO checkpoint that does not depend on the policy it is restored
  * into: format and version, `step`, `config` (strings and finite numbers), the policy and
  * reference weights (names, integer shapes, sizes, every value finite), the Adam state (one finite
@@ -46,20 +74,7 @@ export interface GRPOCheckpoint {
  * null), is an error naming the field, the variable and the index. Returns the checkpoint typed.
  */
 export function checkGrpoCheckpoint(value: unknown, path = 'checkpoint'): GRPOCheckpoint {
-  const r = FieldReader.of(value, path);
-  const format = r.required('format');
-  if (format !== GRPO_CHECKPOINT_FORMAT) throw new Error(`${r.pathOf('format')} must be '${GRPO_CHECKPOINT_FORMAT}', got ${describeValue(format)}`);
-  r.integer('version', 1, 1);
-  r.integer('step', 0);
-  const config = r.object('config');
-  for (const key of Object.keys(config.value)) {
-    if (typeof config.value[key] !== 'string') config.number(key);
-  }
-  const policy = checkWeightData(null, r.required('policy'), r.pathOf('policy'));
-  const reference = r.required('reference');
-  if (reference !== null) {
-    checkWeightData(policy.map((w) => ({ name: w.name, shape: w.shape })), reference, r.pathOf('reference'));
-  }
+  const { r, policy } = checkCheckpointHead(value, path, GRPO_CHECKPOINT_FORMAT, { configBooleans: false });
   checkAdamState(
     r.required('adam'),
     policy.map((w) => w.values.length),
