@@ -27,7 +27,8 @@ export interface CategoricalMLPOptions {
   seed?: number;
 }
 
-interface Architecture {
+/** The architecture of a {@link CategoricalMLPPolicy} (its options after defaults). */
+export interface CategoricalMLPArchitecture {
   numResponses: number;
   groups: string[];
   featureDim: number;
@@ -41,7 +42,7 @@ function positiveInt(value: number, name: string, min: number): number {
   return value;
 }
 
-function checkArchitecture(opts: CategoricalMLPOptions): Architecture {
+function checkCategoricalMLPArchitecture(opts: CategoricalMLPOptions): CategoricalMLPArchitecture {
   const numResponses = positiveInt(opts.numResponses, 'numResponses', 2);
   const featureDim = positiveInt(opts.featureDim ?? 0, 'featureDim', 0);
   const embeddingDim = positiveInt(opts.embeddingDim ?? 8, 'embeddingDim', 0);
@@ -68,7 +69,7 @@ export class CategoricalMLPPolicy implements Policy {
   readonly featureDim: number;
   readonly vocabSize: number;
   readonly maxLength = 1;
-  private readonly arch: Architecture;
+  private readonly arch: CategoricalMLPArchitecture;
   private readonly groupIndex: Map<string, number>;
   private readonly vars: tf.Variable[];
   private readonly names: string[];
@@ -77,7 +78,7 @@ export class CategoricalMLPPolicy implements Policy {
   private readonly embedding: tf.Variable | null;
 
   constructor(options: CategoricalMLPOptions) {
-    const arch = checkArchitecture(options);
+    const arch = checkCategoricalMLPArchitecture(options);
     this.arch = arch;
     this.groups = arch.groups;
     this.featureDim = arch.featureDim;
@@ -108,22 +109,6 @@ export class CategoricalMLPPolicy implements Policy {
     }
   }
 
-  /** Index of each context's preference group; unknown groups are an error naming the group. */
-  private groupIds(contexts: PolicyContexts): Int32Array {
-    const ids = new Int32Array(contexts.size);
-    if (contexts.groups.length !== contexts.size) {
-      throw new Error(`contexts.groups has ${contexts.groups.length} entries, expected contexts.size = ${contexts.size}`);
-    }
-    for (let i = 0; i < contexts.size; i++) {
-      const id = this.groupIndex.get(contexts.groups[i]!);
-      if (id === undefined) {
-        throw new Error(`unknown preference group '${contexts.groups[i]}' (context ${i}); the policy knows: ${this.groups.join(', ')}`);
-      }
-      ids[i] = id;
-    }
-    return ids;
-  }
-
   private checkFeatures(contexts: PolicyContexts): void {
     if (contexts.features.length !== contexts.size * this.featureDim) {
       throw new Error(
@@ -135,23 +120,13 @@ export class CategoricalMLPPolicy implements Policy {
   /** Logits `[P, K]` at temperature 1 for a batch of contexts (call inside a tidy). */
   private logits(contexts: PolicyContexts): tf.Tensor2D {
     this.checkFeatures(contexts);
-    const ids = this.groupIds(contexts);
-    const parts: tf.Tensor2D[] = [];
-    if (this.featureDim > 0) parts.push(tf.tensor2d(contexts.features, [contexts.size, this.featureDim], 'float32'));
-    if (this.embedding !== null) {
-      // One-hot times table instead of tf.gather: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
-      const oneHot = tf.oneHot(tf.tensor1d(ids, 'int32'), this.groups.length) as tf.Tensor2D;
-      parts.push(tf.matMul(tf.cast(oneHot, 'float32'), this.embedding as tf.Tensor2D));
-    }
-    let h: tf.Tensor2D = parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
-    this.layers.forEach(({ w, b }, l) => {
-      const activation = l + 1 < this.layers.length ? this.arch.activation : 'linear';
-      // Raw features feed the first layer only when there is no embedding: then nothing upstream
-      // trains, and the layer can skip the gradient product into its input.
-      const inputGradient = !(l === 0 && this.embedding === null);
-      h = dense(h, w as tf.Tensor2D, b as tf.Tensor1D, { activation, inputGradient });
-    });
-    return h;
+    const features = this.featureDim > 0 ? tf.tensor2d(contexts.features, [contexts.size, this.featureDim], 'float32') : null;
+    return mlpLogits(this.arch, this.parameters(), features, contextGroupIds(this.groupIndex, contexts)) as tf.Tensor2D;
+  }
+
+  /** The weights as the tensors {@link mlpLogits} takes. */
+  private parameters(): MLPParameters {
+    return { embedding: this.embedding, layers: this.layers };
   }
 
   /** Logits `[P, K]` divided by `temperature` (call inside a tidy). */
@@ -182,27 +157,7 @@ export class CategoricalMLPPolicy implements Policy {
     const logpTensor = tf.tidy(() => this.logProbsAt(contexts, temperature));
     const logp = logpTensor.dataSync() as Float32Array;
     logpTensor.dispose();
-    const rows = contexts.size * perContext;
-    const tokens = new Int32Array(rows);
-    const logProbs = new Float32Array(rows);
-    const probs = new Float64Array(K);
-    for (let p = 0; p < contexts.size; p++) {
-      for (let k = 0; k < K; k++) probs[k] = Math.exp(logp[p * K + k]!);
-      for (let g = 0; g < perContext; g++) {
-        let token: number;
-        try {
-          token = rng.categorical(probs);
-        } catch {
-          throw new Error(
-            `CategoricalMLPPolicy.sample: the response probabilities of context ${p} (group '${contexts.groups[p]}') are ` +
-              `[${Array.from(probs).join(', ')}], not a distribution: the policy's weights or logits overflowed (too large a learning_rate?)`,
-          );
-        }
-        tokens[p * perContext + g] = token;
-        logProbs[p * perContext + g] = logp[p * K + token]!;
-      }
-    }
-    return { rows, length: 1, tokens, mask: new Float32Array(rows).fill(1), logProbs };
+    return drawResponses(logp, 0, K, contexts, perContext, rng, 'CategoricalMLPPolicy.sample');
   }
 
   evaluate(contexts: PolicyContexts, tokens: tf.Tensor2D, temperature: number, options: EvaluateOptions = {}): TokenEvaluation {
@@ -229,6 +184,11 @@ export class CategoricalMLPPolicy implements Policy {
     return [...this.vars];
   }
 
+  /** The architecture (options after defaults; a copy), e.g. to check that policies can be stacked into a population. */
+  get architecture(): CategoricalMLPArchitecture {
+    return { ...this.arch, groups: [...this.arch.groups], hiddenSizes: [...this.arch.hiddenSizes] };
+  }
+
   clone(): CategoricalMLPPolicy {
     const copy = new CategoricalMLPPolicy({ ...this.arch });
     copy.vars.forEach((v, i) => v.assign(this.vars[i]!));
@@ -246,4 +206,91 @@ export class CategoricalMLPPolicy implements Policy {
   dispose(): void {
     this.vars.forEach((v) => v.dispose());
   }
+}
+
+/** The weights {@link mlpLogits} reads: one run's (2-D kernels) or a population's (stacked, leading run axis). */
+export interface MLPParameters {
+  embedding: tf.Tensor | null;
+  layers: readonly { w: tf.Tensor; b: tf.Tensor }[];
+}
+
+/**
+ * The MLP's logits: `MLP([features, embedding[group]])`. One run: `features` `[P, F]`, kernels
+ * `[in, out]`, logits `[P, K]`. A population of R runs: `features` `[R, P, F]`, stacked weights
+ * `[R, ...]`, `groupIds` of length `R * P` (run-major), logits `[R, P, K]`; each run's slice is
+ * computed as its single policy computes it (the one definition for both; call inside a tidy).
+ */
+export function mlpLogits(arch: CategoricalMLPArchitecture, params: MLPParameters, features: tf.Tensor | null, groupIds: Int32Array): tf.Tensor {
+  const runs = params.embedding !== null ? params.embedding.rank === 3 : params.layers[0]!.w.rank === 3;
+  const parts: tf.Tensor[] = [];
+  if (features !== null) parts.push(features);
+  if (params.embedding !== null) {
+    // One-hot times table instead of tf.gather: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
+    let oneHot = tf.cast(tf.oneHot(tf.tensor1d(groupIds, 'int32'), arch.groups.length), 'float32');
+    if (runs) oneHot = tf.reshape(oneHot, [params.embedding.shape[0]!, -1, arch.groups.length]);
+    parts.push(tf.matMul(oneHot as tf.Tensor2D, params.embedding as tf.Tensor2D));
+  }
+  let h = parts.length === 1 ? parts[0]! : tf.concat(parts, -1);
+  params.layers.forEach(({ w, b }, l) => {
+    const activation = l + 1 < params.layers.length ? arch.activation : 'linear';
+    // Raw features feed the first layer only when there is no embedding: then nothing upstream
+    // trains, and the layer can skip the gradient product into its input.
+    const inputGradient = !(l === 0 && params.embedding === null);
+    h = dense(h as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, { activation, inputGradient });
+  });
+  return h;
+}
+
+/** Index of each context's preference group; unknown groups are an error naming the group. */
+export function contextGroupIds(groupIndex: ReadonlyMap<string, number>, contexts: PolicyContexts): Int32Array {
+  const ids = new Int32Array(contexts.size);
+  if (contexts.groups.length !== contexts.size) {
+    throw new Error(`contexts.groups has ${contexts.groups.length} entries, expected contexts.size = ${contexts.size}`);
+  }
+  for (let i = 0; i < contexts.size; i++) {
+    const id = groupIndex.get(contexts.groups[i]!);
+    if (id === undefined) {
+      throw new Error(`unknown preference group '${contexts.groups[i]}' (context ${i}); the policy knows: ${[...groupIndex.keys()].join(', ')}`);
+    }
+    ids[i] = id;
+  }
+  return ids;
+}
+
+/**
+ * Draws `perContext` responses per context from log-probabilities read back from the device
+ * (`logp[offset + p * K + k]`), with `rng` only: the sampling of {@link CategoricalMLPPolicy.sample},
+ * shared with the population, which reads all runs' log-probabilities at once.
+ */
+export function drawResponses(
+  logp: Float32Array,
+  offset: number,
+  K: number,
+  contexts: PolicyContexts,
+  perContext: number,
+  rng: Rng,
+  caller: string,
+): SampledResponses {
+  const rows = contexts.size * perContext;
+  const tokens = new Int32Array(rows);
+  const logProbs = new Float32Array(rows);
+  const probs = new Float64Array(K);
+  for (let p = 0; p < contexts.size; p++) {
+    const base = offset + p * K;
+    for (let k = 0; k < K; k++) probs[k] = Math.exp(logp[base + k]!);
+    for (let g = 0; g < perContext; g++) {
+      let token: number;
+      try {
+        token = rng.categorical(probs);
+      } catch {
+        throw new Error(
+          `${caller}: the response probabilities of context ${p} (group '${contexts.groups[p]}') are ` +
+            `[${Array.from(probs).join(', ')}], not a distribution: the policy's weights or logits overflowed (too large a learning_rate?)`,
+        );
+      }
+      tokens[p * perContext + g] = token;
+      logProbs[p * perContext + g] = logp[base + token]!;
+    }
+  }
+  return { rows, length: 1, tokens, mask: new Float32Array(rows).fill(1), logProbs };
 }

@@ -40,6 +40,20 @@ export interface TrainOptions {
   progress?: TrainProgressOption;
 }
 
+/** @internal A step's scores and advantages (see GRPOTrainer.scoreSamples). */
+export interface ScoredStep {
+  rewards: Float64Array;
+  parts: { name: string; values: Float64Array }[];
+  generationGroups: Int32Array;
+  groupOf: Int32Array;
+  preferenceGroups: string[];
+  /** The estimator's advantages. */
+  advantages: Float64Array;
+  zeroStdGeneration: StepSamples['zeroStdGeneration'];
+  /** The advantages the loss uses (weighted by the group weights with `group_robust`). */
+  weighted: Float64Array;
+}
+
 /** The checkpoint's record of a configuration: every checked key, and the estimator by name. */
 function configRecord(config: ResolvedGRPOConfig): Record<string, string | number> {
   const out: Record<string, string | number> = {};
@@ -214,34 +228,64 @@ export class GRPOTrainer {
   }
 
   private stepOnce(keep: boolean): MetricRecord[] {
-    const cfg = this.config;
-    const P = cfg.prompts_per_step;
-    const G = cfg.num_generations;
-    const N = P * G;
-    const prompts = this.task.samplePrompts(P, this.rng);
-    const contexts = this.contextsOf(prompts);
-    const sampled = this.policy.sample(contexts, G, cfg.temperature, this.rng);
-    const T = sampled.length;
-    if (sampled.rows !== N) throw new Error(`policy.sample returned ${sampled.rows} rows, expected ${N}`);
+    const { prompts, contexts } = this.drawPrompts();
+    const sampled = this.policy.sample(contexts, this.config.num_generations, this.config.temperature, this.rng);
+    const scored = this.scoreSamples(prompts, sampled);
+    const values = this.update(contexts, sampled, scored.weighted);
+    return this.logStep(prompts, scored, values, keep);
+  }
 
-    const scored = this.score(prompts, sampled.tokens, sampled.mask, T);
+  /*
+   * The three parts of a step around the policy's sampling and update, also called by
+   * GRPOPopulation (./population.ts), which samples and updates all its runs at once and leaves
+   * every other part of a step to each run's own trainer.
+   */
+
+  /** @internal Step part 1: draws this step's prompts with the trainer's Rng and builds their contexts. */
+  drawPrompts(): { prompts: Prompt[]; contexts: PolicyContexts } {
+    const prompts = this.task.samplePrompts(this.config.prompts_per_step, this.rng);
+    return { prompts, contexts: this.contextsOf(prompts) };
+  }
+
+  /** @internal The trainer's random stream (a population samples every run's responses with its own). */
+  get random(): Rng {
+    return this.rng;
+  }
+
+  /**
+   * @internal Step part 2: scores the sampled responses, computes their advantages with the
+   * estimator and (with `group_robust`) weighs them by the group weights.
+   */
+  scoreSamples(prompts: readonly Prompt[], sampled: SampledResponses): ScoredStep {
+    const N = this.config.prompts_per_step * this.config.num_generations;
+    if (sampled.rows !== N) throw new Error(`policy.sample returned ${sampled.rows} rows, expected ${N}`);
+    const scored = this.score(prompts, sampled.tokens, sampled.mask, sampled.length);
     const adv = this.estimator.compute({
       rewards: scored.rewards,
       generationGroups: scored.generationGroups,
       preferenceGroups: scored.preferenceGroups,
     });
-
     // Group-robust option: alpha moves on this batch's shortfalls, then weights each sample's advantage by K alpha_g.
     const weighted = this.groupWeights ? this.groupWeights.weigh(scored.rewards, scored.groupOf, adv.advantages) : adv.advantages;
-    const values = this.update(contexts, sampled, weighted);
+    return { ...scored, advantages: adv.advantages, zeroStdGeneration: adv.zeroStdGeneration, weighted };
+  }
 
+  /**
+   * @internal Step part 3: checks the update's read-back (`values`: per-sample token statistics,
+   * then each update's loss, then each update's gradient norm), logs the step's records and counts
+   * the step.
+   */
+  logStep(prompts: readonly Prompt[], scored: ScoredStep, values: Float32Array, keep: boolean): MetricRecord[] {
+    const cfg = this.config;
+    const G = cfg.num_generations;
+    const N = cfg.prompts_per_step * G;
     const mu = cfg.num_iterations;
     const tail = values.subarray(N * TOKEN_STATS);
     // Every update's loss and gradient norm were read back with the statistics: one branch-free
     // check over 2 * mu numbers; the cause is looked for only when it fails.
     let finite = 0;
     for (let k = 0; k < tail.length; k++) finite += tail[k]! - tail[k]!;
-    if (finite !== 0) throw new Error(nonFiniteUpdateMessage(tail, mu, values.subarray(0, N * TOKEN_STATS), adv.advantages, prompts, G));
+    if (finite !== 0) throw new Error(nonFiniteUpdateMessage(tail, mu, values.subarray(0, N * TOKEN_STATS), scored.advantages, prompts, G));
     const mean = (a: Float32Array) => a.reduce((s, x) => s + x, 0) / a.length;
     const step = this.completed;
     const records = stepMetrics(step, {
@@ -249,8 +293,8 @@ export class GRPOTrainer {
       groupOf: scored.groupOf,
       rewards: scored.rewards,
       rewardParts: scored.parts,
-      advantages: adv.advantages,
-      zeroStdGeneration: adv.zeroStdGeneration,
+      advantages: scored.advantages,
+      zeroStdGeneration: scored.zeroStdGeneration,
       tokenStats: values.subarray(0, N * TOKEN_STATS),
       hasKL: this.reference !== null,
       loss: mean(tail.subarray(0, mu)),
@@ -260,6 +304,16 @@ export class GRPOTrainer {
     this.completed += 1;
     if (keep) for (const r of records) this.records.push(r);
     return records;
+  }
+
+  /** @internal Marks the trainer stopped by an error met in a population step (see {@link GRPOTrainer.failure}). */
+  stopWith(error: Error): void {
+    this.stopped = error;
+  }
+
+  /** @internal The optimiser (a population reads and writes its run's slice of the moments for checkpoints). */
+  get optimizer(): Adam {
+    return this.adam;
   }
 
   /** Runs `steps` steps, calling `onStep` after each; returns their records (none with `keepHistory: false`). */

@@ -29,7 +29,11 @@ export interface GRPOLossConfig {
   max_completion_length: number;
 }
 
-/** Inputs of {@link grpoLoss}; every 2-D tensor is `[N, T]`. */
+/**
+ * Inputs of {@link grpoLoss}; every 2-D tensor is `[N, T]`. A population of R runs (see
+ * src/trainer/population.ts) passes the same tensors with a leading run axis: `[R, N, T]` and
+ * advantages `[R, N]`; each run's loss is then computed from its own slice only, exactly as alone.
+ */
 export interface GRPOLossInput {
   /** Current per-token log-probs (the tensor gradients flow through). */
   logProbs: tf.Tensor2D;
@@ -82,7 +86,9 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
   return tf.tidy(() => {
     const { oldLogProbs, advantages, mask } = input;
     const refLogProbs = input.refLogProbs ?? null;
-    const N = input.logProbs.shape[0];
+    const rank = input.logProbs.rank;
+    const N = input.logProbs.shape[rank - 2]!;
+    const perRun = [rank - 2, rank - 1]; // a run's own axes: all of them for one run
     const lo = 1 - config.epsilon;
     const hi = 1 + config.epsilon_high;
     // Per-token diagnostics, made in the operation's forward pass and handed out through this variable.
@@ -92,7 +98,7 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
       // recorded, each of these kernels would also keep copies of its inputs for a backward pass
       // that only the log-probs need, and that gradient is supplied below.
       const [current, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-      const adv = tf.reshape(advantages, [N, 1]);
+      const adv = tf.expandDims(advantages, -1); // [N, 1] (or [R, N, 1])
       // At padding, replace log-probs by the old ones (ratio 1, KL 0) so that whatever values a policy
       // puts there (even huge ones whose exp overflows) reach neither the loss nor its gradient.
       const real = tf.greater(mask, 0);
@@ -105,12 +111,12 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
         kl = tf.mul(k3OfLogRatio(refDiff), mask);
       }
       // Reduction weight of each token: d loss / d (masked per-token loss).
-      const weight = reductionWeights(mask, N, config);
+      const weight = reductionWeights(mask, N, config, perRun);
       const unclipped = tf.mul(ratio, adv);
       const clippedTerm = tf.mul(tf.clipByValue(ratio, lo, hi), adv);
       let perToken = tf.neg(tf.minimum(unclipped, clippedTerm));
       if (config.beta !== 0) perToken = tf.add(perToken, tf.mul(kl, config.beta));
-      const value = tf.sum(tf.mul(tf.mul(perToken, mask), weight));
+      const value = tf.sum(tf.mul(tf.mul(perToken, mask), weight), perRun); // a scalar (or one loss per run, [R])
       // d(-surrogate)/d logp = -r A where the unclipped term is the minimum or the ratio is inside the clip range.
       const passes = tf.logicalOr(tf.lessEqual(unclipped, clippedTerm), tf.logicalAnd(tf.greaterEqual(ratio, lo), tf.lessEqual(ratio, hi)));
       let dPerToken = tf.where(passes, tf.neg(unclipped), tf.zerosLike(unclipped));
@@ -123,7 +129,7 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
       const low = tf.mul(tf.cast(tf.logicalAnd(tf.less(ratio, lo), tf.less(adv, 0)), 'float32'), mask);
       const high = tf.mul(tf.cast(tf.logicalAnd(tf.greater(ratio, hi), tf.greater(adv, 0)), 'float32'), mask);
       diagnostics = [kl, low, high].map((t) => tf.keep(t));
-      return { value, gradFunc: (dy, saved) => tf.mul(dy, saved[0]!) };
+      return { value, gradFunc: (dy, saved) => tf.mul(rank === 2 ? dy : tf.reshape(dy, [-1, 1, 1]), saved[0]!) };
     });
     const loss = lossOf(input.logProbs) as tf.Scalar;
     const [kl, lowClipped, highClipped] = diagnostics.map((t) => releaseKept(t as tf.Tensor2D));
@@ -136,13 +142,13 @@ export function grpoLoss(input: GRPOLossInput, config: GRPOLossConfig): GRPOLoss
  * `grpo` 1 / (N * max(tokens in the row, 1)), `bnpo`/`dapo` 1 / max(tokens in the batch, 1),
  * `dr_grpo` 1 / (N * max_completion_length).
  */
-function reductionWeights(mask: tf.Tensor2D, N: number, config: GRPOLossConfig): tf.Tensor {
+function reductionWeights(mask: tf.Tensor, N: number, config: GRPOLossConfig, perRun: number[]): tf.Tensor {
   switch (config.loss_type) {
     case 'grpo':
-      return tf.div(1 / N, tf.maximum(tf.sum(mask, 1, true), 1));
+      return tf.div(1 / N, tf.maximum(tf.sum(mask, -1, true), 1));
     case 'bnpo':
     case 'dapo':
-      return tf.div(1, tf.maximum(tf.sum(mask), 1));
+      return tf.div(1, tf.maximum(tf.sum(mask, perRun, true), 1));
     case 'dr_grpo':
       return tf.scalar(1 / (N * config.max_completion_length));
   }

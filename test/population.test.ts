@@ -1,0 +1,147 @@
+/**
+ * Population training (src/trainer/population.ts, src/policy/population.ts): run r of a population
+ * equals the same run trained alone, bit for bit; a population of one is the single run; per-run
+ * estimator state; exact resume; no tensor growth; clear errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend';
+import type { MetricRecord } from '../src/frames';
+import { CategoricalMLPPolicy } from '../src/policy';
+import { GRPOTrainer, tableTask, type GRPOConfig, type Task } from '../src/trainer';
+import { GRPOPopulation, type PopulationRun } from '../src/trainer/population';
+
+const GROUPS = ['majority', 'minority'];
+
+/** A two-group table task; `shift` makes the runs' tasks differ. */
+function task(shift: number): Task {
+  const K = 6;
+  return tableTask({
+    groups: GROUPS,
+    shares: [0.75, 0.25],
+    rewardTable: {
+      majority: Array.from({ length: K }, (_, k) => (k === shift % K ? 1 : 0.1 * k)),
+      minority: Array.from({ length: K }, (_, k) => (k === (shift + 3) % K ? 1 : 0)),
+    },
+  });
+}
+
+function policy(seed: number, hiddenSizes = [16]): CategoricalMLPPolicy {
+  return new CategoricalMLPPolicy({ numResponses: 6, groups: GROUPS, embeddingDim: 4, hiddenSizes, seed });
+}
+
+/** Three runs that differ in seed, estimator, task and initial weights; beta > 0 and two iterations exercise reference, ratio and clipping. */
+function runSpecs(): { seed: number; config: GRPOConfig; shift: number }[] {
+  const shared: GRPOConfig = { prompts_per_step: 4, num_generations: 4, learning_rate: 0.05, beta: 0.04, num_iterations: 2, max_grad_norm: 0.5 };
+  return [
+    { seed: 1, shift: 0, config: { ...shared, seed: 11, advantage: 'grpo' } },
+    { seed: 2, shift: 1, config: { ...shared, seed: 12, advantage: { name: 'pgrpo', min_count: 2 } } },
+    { seed: 3, shift: 2, config: { ...shared, seed: 13, advantage: 'dr_grpo' } },
+  ];
+}
+
+function runs(): PopulationRun[] {
+  return runSpecs().map((s) => ({ policy: policy(s.seed), task: task(s.shift), config: s.config }));
+}
+
+function weightsOf(p: CategoricalMLPPolicy): number[][] {
+  return p.getWeights().map((w) => w.values);
+}
+
+function trainAlone(run: PopulationRun, steps: number): { records: MetricRecord[]; trainer: GRPOTrainer } {
+  const trainer = new GRPOTrainer(run.policy, run.task, run.config);
+  const records = trainer.train(steps, { progress: false });
+  return { records, trainer };
+}
+
+test('population: every run equals the same run trained alone, bit for bit (records and weights), over 25 steps', async () => {
+  await initBackend();
+  const steps = 25;
+  const alone = runs().map((run) => {
+    const { records, trainer } = trainAlone(run, steps);
+    const out = { records, weights: weightsOf(run.policy as CategoricalMLPPolicy), checkpoint: trainer.checkpoint() };
+    trainer.dispose();
+    return out;
+  });
+  const together = runs();
+  const population = new GRPOPopulation(together);
+  const records = population.train(steps);
+  const checkpoints = population.checkpoint();
+  population.dispose();
+  together.forEach((run, r) => {
+    assert.ok(records[r]!.length > steps * 5);
+    assert.deepStrictEqual(records[r], alone[r]!.records, `run ${r}: records`);
+    assert.deepStrictEqual(weightsOf(run.policy as CategoricalMLPPolicy), alone[r]!.weights, `run ${r}: weights`);
+    // Estimator state (P-GRPO's per-group history), Adam moments, Rng: the whole checkpoint is the single run's.
+    assert.deepStrictEqual(checkpoints[r], alone[r]!.checkpoint, `run ${r}: checkpoint`);
+  });
+  // The runs did differ (the test could fail): different rewards and weights.
+  assert.notDeepStrictEqual(records[0], records[1]);
+});
+
+test('population of one is the single run, bit for bit', async () => {
+  await initBackend();
+  const [spec] = runSpecs();
+  const a = { policy: policy(spec!.seed), task: task(0), config: spec!.config };
+  const b = { policy: policy(spec!.seed), task: task(0), config: spec!.config };
+  const { records, trainer } = trainAlone(a, 10);
+  trainer.dispose();
+  const population = new GRPOPopulation([b]);
+  const popRecords = population.train(10);
+  population.dispose();
+  assert.deepStrictEqual(popRecords[0], records);
+  assert.deepStrictEqual(weightsOf(b.policy), weightsOf(a.policy));
+});
+
+test('population: a checkpoint resumes exactly (as a population and each run alone)', async () => {
+  await initBackend();
+  const straight = runs();
+  const full = new GRPOPopulation(straight);
+  full.train(6);
+  const expected = full.train(6);
+  full.dispose();
+
+  const first = runs();
+  const part = new GRPOPopulation(first);
+  part.train(6);
+  const saved = JSON.parse(JSON.stringify(part.checkpoint()));
+  part.dispose();
+  const again = runs();
+  const resumed = GRPOPopulation.resume(saved, again);
+  assert.equal(resumed.stepCount, 6);
+  const got = resumed.train(6);
+  resumed.dispose();
+  assert.deepStrictEqual(got, expected);
+  again.forEach((run, r) => assert.deepStrictEqual(weightsOf(run.policy as CategoricalMLPPolicy), weightsOf(straight[r]!.policy as CategoricalMLPPolicy)));
+
+  // Run 1's checkpoint resumes as a single trainer with the same continuation.
+  const alone = runs()[1]!;
+  const single = GRPOTrainer.resume(saved[1], alone.policy, alone.task, alone.config);
+  assert.deepStrictEqual(single.train(6, { progress: false }), expected[1]);
+  single.dispose();
+});
+
+test('population: no tensor growth over many steps', async () => {
+  await initBackend();
+  const population = new GRPOPopulation(runs());
+  population.train(3, { keepHistory: false });
+  const before = tf.memory().numTensors;
+  population.train(40, { keepHistory: false });
+  assert.equal(tf.memory().numTensors, before);
+  population.dispose();
+});
+
+test('population: configurations that differ beyond seed / advantage / group_robust, and unstackable policies, are errors naming them', async () => {
+  await initBackend();
+  const r = runs();
+  r[2]!.config = { ...r[2]!.config, learning_rate: 0.01 };
+  assert.throws(() => new GRPOPopulation(r), /GRPOConfig\.learning_rate is 0\.01 in run 2 but 0\.05 in run 0; the runs of a population may differ only in seed, advantage, group_robust/);
+  const s = runs();
+  s[1]!.policy = policy(2, [8]);
+  assert.throws(() => new GRPOPopulation(s), /run 1: its CategoricalMLPPolicy architecture .* differs from run 0's/);
+  const t = runs();
+  t[2]!.policy = t[0]!.policy;
+  assert.throws(() => new GRPOPopulation(t), /run 2: the same policy object is also run 0/);
+  assert.throws(() => new GRPOPopulation([]), /at least one run/);
+});
