@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- options]`: the kit's benchmarks against PyTorch and numpy.
  *
- *   --only=step,estimators,memory,kernels,lm   run a subset (default: all five)
+ *   --only=step,estimators,memory,kernels,lm,sweep   run a subset (default: all six)
  *   --steps=N                       timed GRPO steps per backend (default 50)
  *   --lm-steps=N                    timed steps of the sequence-policy benchmark on wasm and PyTorch (default 20; cpu a quarter)
  *   --memory-steps=N                training steps of the memory benchmark (default 2000)
+ *   --sweep-runs=N --sweep-steps=N  size of the sweep benchmark (default 40 runs x 150 steps; bench/sweep.ts)
  *   --backends=wasm,cpu             backends of the step and lm benchmarks (default wasm,cpu)
  *   --wasm-threads=N                also time the step on the multi-threaded wasm build (experimental, in a child process)
  *   --compare=REF                   also time the step against the code at git revision REF, interleaved (bench/compare.ts)
@@ -25,6 +26,7 @@ import { LM_WORKLOAD, mergeTorchRuns, prepareLm, timeKitLmStep, timeTorchLmStep,
 import { measureMemory } from './memory';
 import { medianOf, pythonPath } from './python';
 import { profileStep, timeKitStep, timeTorchStep, type StepTiming } from './step';
+import { benchSweep, SWEEP_DEFAULTS, type SweepResult } from './sweep';
 import { STEP_WORKLOAD, type WorkloadSizes } from './workload';
 
 interface Options {
@@ -32,6 +34,8 @@ interface Options {
   steps: number;
   lmSteps: number;
   memorySteps: number;
+  sweepRuns: number;
+  sweepSteps: number;
   backends: string[];
   wasmThreads: number;
   reproduce: 'smoke' | 'full' | null;
@@ -41,7 +45,7 @@ interface Options {
   threadedChild: boolean;
 }
 
-const BENCHMARKS = ['step', 'estimators', 'memory', 'kernels', 'lm'];
+const BENCHMARKS = ['step', 'estimators', 'memory', 'kernels', 'lm', 'sweep'];
 
 function parseArgs(argv: readonly string[]): Options {
   const o: Options = {
@@ -49,6 +53,8 @@ function parseArgs(argv: readonly string[]): Options {
     steps: 50,
     lmSteps: 20,
     memorySteps: 2000,
+    sweepRuns: SWEEP_DEFAULTS.runs,
+    sweepSteps: SWEEP_DEFAULTS.steps,
     backends: ['wasm', 'cpu'],
     wasmThreads: 0,
     reproduce: null,
@@ -76,6 +82,12 @@ function parseArgs(argv: readonly string[]): Options {
         break;
       case 'memory-steps':
         o.memorySteps = int(key, value);
+        break;
+      case 'sweep-runs':
+        o.sweepRuns = Math.max(2, int(key, value));
+        break;
+      case 'sweep-steps':
+        o.sweepSteps = Math.max(1, int(key, value));
         break;
       case 'backends':
         o.backends = value.split(',').filter(Boolean);
@@ -182,6 +194,39 @@ async function lmBenchmark(o: Options, python: string): Promise<Record<string, u
   return { workload: w, pretrain_seconds: setup.pretrain_seconds, kit, torch: torch ?? { unavailable } };
 }
 
+/** Benchmark 6: the notebook-03 sweep shape, kit one by one and as a population, against PyTorch (bench/sweep.ts). */
+async function sweepBenchmark(o: Options, python: string): Promise<SweepResult> {
+  const r = await benchSweep(python, o.sweepRuns, o.sweepSteps);
+  const w = r.workload;
+  const loop = r.variants.torch_loop.seconds;
+  const rows = (['kit_single', 'kit_population', 'torch_loop', 'torch_batched'] as const).map((name) => {
+    const v = r.variants[name];
+    if (v.seconds === null) return [name, 'n/a', 'n/a', 'n/a', 'n/a', `${fmt(v.loadavg_1min_before)} -> ${fmt(v.loadavg_1min_after)}`];
+    return [
+      name,
+      fmt(v.seconds),
+      fmt((v.seconds * 1000) / (r.runs * r.steps), 3),
+      loop === null ? 'n/a' : `${fmt(v.seconds / loop)}x`,
+      v.reward_mean ? v.reward_mean.map((x) => fmt(x, 3)).join(' / ') : '-',
+      `${fmt(v.loadavg_1min_before)} -> ${fmt(v.loadavg_1min_after)}`,
+    ];
+  });
+  const torchNote = r.torch ? `torch ${r.torch.version}, ${r.torch.threads} thread(s)` : 'PyTorch unavailable';
+  console.log(
+    `\n6. Sweep (notebook 03's shape): ${r.runs} runs (estimators ${w.methods.join(', ')} in turn x seeds) x ${r.steps} GRPO steps, batch ${r.batch} ` +
+      `(${w.prompts_per_step} prompts x ${w.num_generations}), K ${w.num_responses}, minority share ${w.minority_share}, group embedding ${w.embedding}, hidden ${w.hidden}, ` +
+      `Adam ${w.learning_rate}, beta ${w.beta}; no warm start; kit on wasm (${torchNote})`,
+  );
+  console.log(table(['variant', 'wall s', 'ms per run-step', 'vs torch loop', 'reward majority / minority', 'load 1 min'], rows));
+  for (const [name, v] of Object.entries(r.variants)) if (v.unavailable) console.log(`${name}: unavailable (${v.unavailable})`);
+  const ratio = r.ratio_population_vs_torch_loop;
+  console.log(
+    `kit population / torch loop: ${ratio === null ? 'n/a' : `${fmt(ratio)}x (target <= 0.5: ${ratio <= 0.5 ? 'met' : 'not met'})`}; ` +
+      `population runs give the same metrics (bits) as the runs alone: ${String(r.population_same_metrics_as_single)}`,
+  );
+  return r;
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   if (o.threadedChild) return threadedChild(o);
@@ -276,6 +321,8 @@ async function main(): Promise<void> {
   }
 
   if (o.only.has('lm')) results.lm = await lmBenchmark(o, python);
+
+  if (o.only.has('sweep')) results.sweep = await sweepBenchmark(o, python);
 
   if (o.reproduce) {
     const args = o.reproduce === 'smoke' ? ['run', 'notebooks', '--', '--smoke'] : ['run', 'reproduce'];
