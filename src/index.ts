@@ -50,6 +50,7 @@ export {
 export { CategoricalMLPPolicy, supervisedWarmStart, type Policy, type WeightData, type CategoricalMLPOptions } from './policy';
 export { GRULanguagePolicy } from './lm';
 export { LogLinearPolicy, uniformTheta } from './robust';
+export { stackPolicies, type PolicyPopulation } from './policy/population';
 
 // Trainers ------------------------------------------------------------------------------------
 export {
@@ -67,6 +68,7 @@ export {
   type Prompt,
   type RewardFunction,
 } from './trainer';
+export { GRPOPopulation, type PopulationRun } from './trainer/population';
 export {
   GroupRobustTrainer,
   trainGroupRobust,

@@ -145,3 +145,37 @@ test('population: configurations that differ beyond seed / advantage / group_rob
   assert.throws(() => new GRPOPopulation(t), /run 2: the same policy object is also run 0/);
   assert.throws(() => new GRPOPopulation([]), /at least one run/);
 });
+
+test('recovery study as a population: warm starts of different lengths (runs that reached the target sit out) and training equal each run alone, bit for bit', async () => {
+  await initBackend();
+  const { generateBandit } = await import('../src/data');
+  const { runTableRecovery, runTableRecoveryPopulation } = await import('../src/studies/banditRecovery');
+  const groups = ['majority', 'minority'];
+  const runs = [0, 1, 2].map((seed) => {
+    const share = [0.1, 0.3, 0.2][seed]!;
+    const { spec } = generateBandit({ name: 'p', groups, shares: [1 - share, share], num_responses: 8, reward_type: 'binary', num_prompts: 20, seed });
+    const method = ['grpo', 'pgrpo', 'pgrpo_random_groups'][seed]!;
+    return { method, seed, table: { groups, shares: [1 - share, share], rewardTable: spec.rewardTable }, config: { steps: 6, warm_start_prob: 0.9, extra_warm_start_steps: 5 } };
+  });
+  const alone = runs.map((r) => runTableRecovery(r.method, r.seed, r.table, r.config));
+  const together = runTableRecoveryPopulation(runs);
+  const warmSteps = alone.map((records) => records.find((x) => x.metric === 'warm_start_steps')!.value);
+  assert.ok(new Set(warmSteps).size > 1, `the runs' warm starts should differ in length, got ${warmSteps}`);
+  alone.forEach((records, r) => assert.deepStrictEqual(together[r], records, `run ${r}`));
+});
+
+test('supervisedWarmStartPopulation: sitting-out runs keep their weights exactly; Adam cannot sit runs out', async () => {
+  await initBackend();
+  const { supervisedWarmStartPopulation } = await import('../src/policy/warmStart');
+  const { stackPolicies } = await import('../src/policy/population');
+  const policies = [policy(1), policy(2)];
+  const population = stackPolicies(policies);
+  const before = weightsOf(policies[1]!);
+  const examples = [[{ group: 'majority', response: 2 }], [{ group: 'minority', response: 4 }]];
+  supervisedWarmStartPopulation(population, examples, { steps: 3, optimizer: 'normalized-gradient', active: [true, false] });
+  population.writeBack();
+  assert.deepStrictEqual(weightsOf(policies[1]!), before);
+  assert.notDeepStrictEqual(weightsOf(policies[0]!), weightsOf(policy(1)));
+  assert.throws(() => supervisedWarmStartPopulation(population, examples, { steps: 1, optimizer: 'adam', active: [true, false] }), /only with optimizer 'normalized-gradient'/);
+  population.dispose();
+});

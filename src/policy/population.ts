@@ -142,6 +142,16 @@ export class CategoricalMLPPopulation implements PolicyPopulation {
     return temperature === 1 ? logits : tf.div<tf.Tensor3D>(logits, temperature);
   }
 
+  /** Response probabilities of every run's contexts, `[R][P][K]` (one read-back): `policies[r].responseProbabilities(contexts[r])` for every r. */
+  responseProbabilities(contexts: readonly PolicyContexts[], temperature = 1): number[][][] {
+    const probs = tf.tidy(() => tf.exp(tf.logSoftmax(this.logits(contexts, temperature))));
+    const flat = probs.dataSync();
+    probs.dispose();
+    const P = contexts[0]!.size;
+    const K = this.arch.numResponses;
+    return contexts.map((_, r) => Array.from({ length: P }, (_, p) => Array.from(flat.subarray((r * P + p) * K, (r * P + p + 1) * K))));
+  }
+
   sample(contexts: readonly PolicyContexts[], perContext: number, temperature: number, rngs: readonly Rng[]): SampledResponses[] {
     positiveInt(perContext, 'perContext');
     if (rngs.length !== this.size) throw new Error(`got ${rngs.length} random streams for a population of ${this.size}`);

@@ -15,8 +15,11 @@
  *   warm-started policy (as in RLHF practice, where the reference is the SFT model).
  * Methods differ only in the advantage estimator.
  */
-import type { AdvantageChoice } from '../trainer';
+import type { AdvantageChoice, GRPOConfig } from '../trainer';
 import { GRPOTrainer, tableTask } from '../trainer';
+import { GRPOPopulation } from '../trainer/population';
+import { CategoricalMLPPopulation } from '../policy/population';
+import { supervisedWarmStartPopulation } from '../policy/warmStart';
 import { CategoricalMLPPolicy, supervisedWarmStart } from '../policy';
 import { generateBandit } from '../data';
 import type { MetricRecord } from '../frames';
@@ -125,12 +128,62 @@ export function warmStartToward(
 }
 
 /**
+ * {@link warmStartToward} for a population of policies, one batched computation for all runs: run r
+ * warms up toward `responses[r]` with seeds from `seeds[r]`, takes its own number of steps (the
+ * runs that reached the target sit out while the others continue) and ends with the same weights,
+ * bit for bit, as `warmStartToward(population.policies[r], ..., responses[r], ..., seeds[r])`. The
+ * weights are written back into the runs' policies.
+ */
+export function warmStartTowardPopulation(
+  population: CategoricalMLPPopulation,
+  majority: string,
+  minority: string,
+  responses: readonly number[],
+  target: number,
+  extraSteps: number,
+  seeds: readonly number[],
+): { steps: number; probability: number }[] {
+  if (!(target > 0 && target < 1)) throw new Error(`warm_start_prob must be in (0, 1), got ${target}`);
+  const R = population.size;
+  const minorityContexts = Array.from({ length: R }, () => ({ size: 1, features: new Float32Array(0), groups: [minority] }));
+  const examples = responses.map((response) => [{ group: majority, response }]);
+  const probabilityNow = () => population.responseProbabilities(minorityContexts).map((probs, r) => probs[0]![responses[r]!]!);
+  const steps = new Array<number>(R).fill(0);
+  let probability = probabilityNow();
+  const active = () => probability.map((p, r) => p < target && steps[r]! < WARM_START_MAX_STEPS);
+  for (let now = active(); now.some(Boolean); now = active()) {
+    supervisedWarmStartPopulation(population, examples, {
+      steps: WARM_START_CHUNK,
+      seeds: seeds.map((seed, r) => seed + steps[r]!),
+      learning_rate: 0.01,
+      optimizer: 'normalized-gradient',
+      active: now,
+    });
+    now.forEach((a, r) => (steps[r]! += a ? WARM_START_CHUNK : 0));
+    probability = probabilityNow();
+  }
+  if (extraSteps > 0) {
+    supervisedWarmStartPopulation(population, examples, { steps: extraSteps, seeds: seeds.map((seed, r) => seed + steps[r]!), learning_rate: 0.01, optimizer: 'adam' });
+    steps.forEach((_, r) => (steps[r]! += extraSteps));
+    probability = probabilityNow();
+  }
+  population.writeBack();
+  return steps.map((s, r) => ({ steps: s, probability: probability[r]! }));
+}
+
+/**
  * Trains one method on one seed of the heterogeneous-preference bandit (two groups, binary
  * rewards, table drawn from the seed) and returns the trainer's long-form metrics plus a
  * `best_reward` row per group (the best achievable reward, for recovery-time definitions) and the
  * number of warm-start steps taken.
  */
 export function runBanditRecovery(method: RecoveryMethod, seed: number, config: BanditRecoveryConfig): MetricRecord[] {
+  const run = banditRecoveryRun(method, seed, config);
+  return runTableRecovery(run.method, run.seed, run.table, run.config);
+}
+
+/** The table-recovery run of {@link runBanditRecovery}: the bandit's table drawn from the seed (for {@link runTableRecoveryPopulation}). */
+export function banditRecoveryRun(method: RecoveryMethod, seed: number, config: BanditRecoveryConfig): TableRecoveryRun {
   const { minority_share, num_responses = 8, ...training } = config;
   if (!(minority_share > 0 && minority_share <= 0.5)) throw new Error(`minority_share must be in (0, 0.5], got ${minority_share}`);
   const groups = ['majority', 'minority'];
@@ -144,7 +197,7 @@ export function runBanditRecovery(method: RecoveryMethod, seed: number, config: 
     num_prompts: 20,
     seed,
   });
-  return runTableRecovery(method, seed, { groups, shares, rewardTable: spec.rewardTable }, training);
+  return { method, seed, table: { groups, shares, rewardTable: spec.rewardTable }, config: training };
 }
 
 /** A preference table: groups with their shares and each group's reward for every response. */
@@ -166,7 +219,22 @@ export type TableRecoveryConfig = Omit<BanditRecoveryConfig, 'minority_share' | 
  * smallest group (`start_prob_majority_favourite`).
  */
 export function runTableRecovery(method: RecoveryMethod, seed: number, table: PreferenceTable, config: TableRecoveryConfig): MetricRecord[] {
-  const c = trainingSettings(config);
+  const p = prepareRecovery(method, seed, table, config);
+  const c = p.settings;
+  const warmStart = warmStartToward(p.policy, p.groups[0]!, p.smallest, p.majorityBest, c.warm_start_prob, c.extra_warm_start_steps, seed);
+  const trainer = new GRPOTrainer(p.policy, p.task, p.trainerConfig);
+  try {
+    const records = trainer.train(c.steps, { progress: false }); // one cell of an experiment: the runner shows progress
+    return [...records, ...recoveryRecords(p, table, warmStart)];
+  } finally {
+    trainer.dispose();
+    p.policy.dispose();
+  }
+}
+
+/** Everything a recovery run needs before its warm start: settings, starting policy, task, trainer configuration. */
+function prepareRecovery(method: RecoveryMethod, seed: number, table: PreferenceTable, config: TableRecoveryConfig) {
+  const settings = trainingSettings(config);
   const groups = [...table.groups];
   const shares = [...table.shares];
   const numResponses = table.rewardTable[groups[0]!]!.length;
@@ -174,28 +242,76 @@ export function runTableRecovery(method: RecoveryMethod, seed: number, table: Pr
   // Resolved first: an unknown method fails before any training (estimatorInfo names where to register it).
   const advantage: AdvantageChoice =
     estimatorInfo(method).options?.shares !== undefined ? { name: method, groups, shares, seed: seed + 7919 } : method;
-  const policy = new CategoricalMLPPolicy({ numResponses, groups, hiddenSizes: [c.hidden], seed });
   const majorityRow = table.rewardTable[groups[0]!]!;
   const majorityBest = majorityRow.indexOf(Math.max(...majorityRow));
-  const warmStart = warmStartToward(policy, groups[0]!, smallest, majorityBest, c.warm_start_prob, c.extra_warm_start_steps, seed);
-  const trainer = new GRPOTrainer(policy, tableTask({ groups, shares, rewardTable: table.rewardTable }), {
-    num_generations: c.num_generations,
-    prompts_per_step: c.prompts_per_step,
-    learning_rate: c.learning_rate,
-    beta: c.beta,
+  const task = tableTask({ groups, shares, rewardTable: table.rewardTable });
+  const trainerConfig: GRPOConfig = {
+    num_generations: settings.num_generations,
+    prompts_per_step: settings.prompts_per_step,
+    learning_rate: settings.learning_rate,
+    beta: settings.beta,
     seed,
     advantage,
-  });
+  };
+  const policy = new CategoricalMLPPolicy({ numResponses, groups, hiddenSizes: [settings.hidden], seed });
+  return { settings, groups, smallest, majorityBest, task, trainerConfig, policy };
+}
+
+/** The records a recovery run adds to its trainer's: best reward per group, warm-start steps and starting probability. */
+function recoveryRecords(p: ReturnType<typeof prepareRecovery>, table: PreferenceTable, warmStart: { steps: number; probability: number }): MetricRecord[] {
+  const records: MetricRecord[] = [];
+  for (const g of p.groups) records.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
+  records.push({ step: 0, group: 'all', metric: 'warm_start_steps', value: warmStart.steps });
+  records.push({ step: 0, group: p.smallest, metric: 'start_prob_majority_favourite', value: warmStart.probability });
+  return records;
+}
+
+/** One run of {@link runTableRecoveryPopulation}: the arguments of {@link runTableRecovery}. */
+export interface TableRecoveryRun {
+  method: RecoveryMethod;
+  seed: number;
+  table: PreferenceTable;
+  config: TableRecoveryConfig;
+}
+
+/**
+ * {@link runTableRecovery} for several runs at once, as one population (warm start and GRPO
+ * training batched over the runs): returns each run's records, equal to `runTableRecovery(...)` of
+ * that run alone, bit for bit. The runs must share the training settings and the table's groups and
+ * number of responses (the policy architecture); methods, seeds and reward tables may differ.
+ */
+export function runTableRecoveryPopulation(runs: readonly TableRecoveryRun[]): MetricRecord[][] {
+  const prepared = runs.map((run) => prepareRecovery(run.method, run.seed, run.table, run.config));
+  const policies = prepared.map((p) => p.policy);
   try {
-    const records = trainer.train(c.steps, { progress: false }); // one cell of an experiment: the runner shows progress
-    for (const g of groups) {
-      records.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
+    const warmPopulation = new CategoricalMLPPopulation(policies);
+    let warm: { steps: number; probability: number }[];
+    try {
+      const c = prepared[0]!.settings;
+      prepared.forEach((p, r) => {
+        if (JSON.stringify(p.settings) !== JSON.stringify(c)) throw new Error(`run ${r}: its recovery settings ${JSON.stringify(p.settings)} differ from run 0's ${JSON.stringify(c)}`);
+        if (p.groups[0] !== prepared[0]!.groups[0] || p.smallest !== prepared[0]!.smallest) throw new Error(`run ${r}: its majority or smallest group differs from run 0's`);
+      });
+      warm = warmStartTowardPopulation(
+        warmPopulation,
+        prepared[0]!.groups[0]!,
+        prepared[0]!.smallest,
+        prepared.map((p) => p.majorityBest),
+        c.warm_start_prob,
+        c.extra_warm_start_steps,
+        runs.map((r) => r.seed),
+      );
+    } finally {
+      warmPopulation.dispose();
     }
-    records.push({ step: 0, group: 'all', metric: 'warm_start_steps', value: warmStart.steps });
-    records.push({ step: 0, group: smallest, metric: 'start_prob_majority_favourite', value: warmStart.probability });
-    return records;
+    const population = new GRPOPopulation(prepared.map((p) => ({ policy: p.policy, task: p.task, config: p.trainerConfig })));
+    try {
+      const records = population.train(prepared[0]!.settings.steps);
+      return records.map((rs, r) => [...rs, ...recoveryRecords(prepared[r]!, runs[r]!.table, warm[r]!)]);
+    } finally {
+      population.dispose();
+    }
   } finally {
-    trainer.dispose();
-    policy.dispose();
+    policies.forEach((p) => p.dispose());
   }
 }
