@@ -179,3 +179,21 @@ test('supervisedWarmStartPopulation: sitting-out runs keep their weights exactly
   assert.throws(() => supervisedWarmStartPopulation(population, examples, { steps: 1, optimizer: 'adam', active: [true, false] }), /only with optimizer 'normalized-gradient'/);
   population.dispose();
 });
+
+test('one-workflow table study as a population: GRPO-family runs (grpo, grpo_batch, pgrpo, gr_grpo) with evaluations every few steps equal their runs alone, bit for bit', async () => {
+  await initBackend();
+  const { generateBandit } = await import('../src/data');
+  const { runOneWorkflowTable, runOneWorkflowTablePopulation } = await import('../src/studies/oneWorkflow');
+  const groups = ['a', 'b', 'c'];
+  const { spec } = generateBandit({ name: 'w', groups, shares: [0.6, 0.3, 0.1], num_responses: 8, reward_type: 'binary', num_prompts: 20, seed: 3 });
+  const table = { groups, shares: [0.6, 0.3, 0.1], rewardTable: spec.rewardTable };
+  const s = { steps: 7, eval_every: 3, learning_rate: 0.01, prompts_per_step: 8, num_generations: 4, beta: 0.02, pair_batch: 16, dpo_beta: 0.1, warm_start_prob: 0.9, pair_margin: 0.1, hidden: 16 };
+  const runs = [{ method: 'grpo', seed: 0 }, { method: 'grpo_batch', seed: 1 }, { method: 'pgrpo', seed: 2 }, { method: 'gr_grpo', seed: 3 }] as const;
+  const alone = runs.map((r) => runOneWorkflowTable(r.method, r.seed, table, s));
+  const together = runOneWorkflowTablePopulation(runs, table, s);
+  alone.forEach((records, r) => assert.deepStrictEqual(together[r], records, `run ${r}`));
+  // Group-robust GRPO's alpha is per run: it is logged by run 3 only.
+  assert.ok(together[3]!.some((x) => x.metric.startsWith('group_weight')) || together[3]!.some((x) => x.metric.includes('alpha')));
+  assert.ok(!together[0]!.some((x) => x.metric.includes('alpha') || x.metric.startsWith('group_weight')));
+  assert.throws(() => runOneWorkflowTablePopulation([{ method: 'dpo', seed: 0 }], table, s), /'dpo' is not a GRPO-family method/);
+});

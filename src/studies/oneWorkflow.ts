@@ -26,6 +26,7 @@ import { CategoricalMLPPolicy } from '../policy';
 import { pairsFromRewardTable, pairsFromScoredResponses } from '../data/rewardPairs';
 import { GroupRobustTrainer, type GroupRobustConfig } from '../robust';
 import { GRPOTrainer, tableTask, type GRPOConfig, type Prompt, type Task } from '../trainer';
+import { GRPOPopulation } from '../trainer/population';
 import { personaCorpus } from '../lm/corpus';
 import { GRULanguagePolicy } from '../lm/gruPolicy';
 import { WordVocabulary } from '../lm/vocabulary';
@@ -60,6 +61,63 @@ export interface OneWorkflowSettings {
   /** DPO / GR-DPO: pairs per step and the DPO beta. */
   pair_batch: number;
   dpo_beta: number;
+}
+
+/** Whether a method is of the GRPO family (online, trained by GRPOTrainer; populations train them together). */
+export function isGrpoFamily(method: OneWorkflowMethod): boolean {
+  return method !== 'dpo' && method !== 'gr_dpo';
+}
+
+/** The GRPOTrainer configuration of a GRPO-family method. */
+function grpoConfig(method: OneWorkflowMethod, seed: number, s: OneWorkflowSettings): GRPOConfig {
+  return {
+    num_generations: s.num_generations,
+    prompts_per_step: s.prompts_per_step,
+    learning_rate: s.learning_rate,
+    beta: s.beta,
+    seed,
+    advantage: method === 'pgrpo' ? 'pgrpo' : { name: 'grpo', scale_rewards: method === 'grpo_batch' ? 'batch' : 'group' },
+    group_robust: method === 'gr_grpo' ? { eta_alpha: GR_GRPO_ETA } : null,
+  };
+}
+
+/** One run of {@link trainGrpoFamilyPopulation}. */
+interface FamilyRun {
+  method: OneWorkflowMethod;
+  seed: number;
+  policy: Policy;
+  task: Task;
+  evaluate: (step: number) => void;
+}
+
+/**
+ * {@link trainMethod} for GRPO-family runs trained as one population: the same evaluations at the same
+ * steps (the population writes its weights back into the runs' policies first), each run's records
+ * equal to its run alone, bit for bit.
+ */
+function trainGrpoFamilyPopulation(runs: readonly FamilyRun[], s: OneWorkflowSettings): MetricRecord[][] {
+  runs.forEach((run, r) => {
+    if (!isGrpoFamily(run.method)) throw new Error(`run ${r}: '${run.method}' is not a GRPO-family method; it trains alone`);
+  });
+  const records: MetricRecord[][] = runs.map(() => []);
+  runs.forEach((run) => run.evaluate(0));
+  const population = new GRPOPopulation(runs.map((run) => ({ policy: run.policy, task: run.task, config: grpoConfig(run.method, run.seed, s) })));
+  try {
+    population.train(s.steps, {
+      keepHistory: false,
+      onStep: (perRun, step) => {
+        perRun.forEach((rs, r) => records[r]!.push(...rs));
+        const done = step + 1;
+        if (done % s.eval_every === 0 || done === s.steps) {
+          population.writeBack();
+          runs.forEach((run) => run.evaluate(done));
+        }
+      },
+    });
+  } finally {
+    population.dispose();
+  }
+  return records;
 }
 
 /** Trains one method for `steps` steps, calling `evaluate(step)` at step 0 and every `eval_every` steps. */
@@ -99,16 +157,7 @@ function trainMethod(
     }
     return records;
   }
-  const config: GRPOConfig = {
-    num_generations: s.num_generations,
-    prompts_per_step: s.prompts_per_step,
-    learning_rate: s.learning_rate,
-    beta: s.beta,
-    seed,
-    advantage: method === 'pgrpo' ? 'pgrpo' : { name: 'grpo', scale_rewards: method === 'grpo_batch' ? 'batch' : 'group' },
-    group_robust: method === 'gr_grpo' ? { eta_alpha: GR_GRPO_ETA } : null,
-  };
-  const trainer = new GRPOTrainer(policy, task, config);
+  const trainer = new GRPOTrainer(policy, task, grpoConfig(method, seed, s));
   try {
     trainer.train(s.steps, {
       progress: false,
@@ -139,6 +188,40 @@ export interface OneWorkflowTableSettings extends OneWorkflowSettings {
  * `all`) at every evaluation, `best_reward` per group and `num_pairs` per group.
  */
 export function runOneWorkflowTable(method: OneWorkflowMethod, seed: number, table: PreferenceTable, s: OneWorkflowTableSettings): MetricRecord[] {
+  const run = prepareTableRun(method, seed, table, s);
+  try {
+    return run.finish(trainMethod(method, seed, run.policy, run.task, () => run.pairs, s, run.evaluate));
+  } finally {
+    run.policy.dispose();
+  }
+}
+
+/**
+ * {@link runOneWorkflowTable} for several GRPO-family runs on one table, trained as one population;
+ * each run's records equal its run alone, bit for bit.
+ */
+export function runOneWorkflowTablePopulation(
+  runs: readonly { method: OneWorkflowMethod; seed: number }[],
+  table: PreferenceTable,
+  s: OneWorkflowTableSettings,
+): MetricRecord[][] {
+  const prepared = runs.map((r) => prepareTableRun(r.method, r.seed, table, s));
+  try {
+    const trained = trainGrpoFamilyPopulation(
+      prepared.map((p, r) => ({ method: runs[r]!.method, seed: runs[r]!.seed, policy: p.policy, task: p.task, evaluate: p.evaluate })),
+      s,
+    );
+    return prepared.map((p, r) => p.finish(trained[r]!));
+  } finally {
+    prepared.forEach((p) => p.policy.dispose());
+  }
+}
+
+/**
+ * A table run up to its training: the warm-started policy, the task, the pairs, the evaluation (whose
+ * records it collects), and `finish(trainingRecords)`, which returns the run's records in their order.
+ */
+function prepareTableRun(method: OneWorkflowMethod, seed: number, table: PreferenceTable, s: OneWorkflowTableSettings) {
   const groups = [...table.groups];
   const shares = [...table.shares];
   const numResponses = table.rewardTable[groups[0]!]!.length;
@@ -147,29 +230,33 @@ export function runOneWorkflowTable(method: OneWorkflowMethod, seed: number, tab
   try {
     const majorityRow = table.rewardTable[groups[0]!]!;
     warmStartToward(policy, groups[0]!, smallest, majorityRow.indexOf(Math.max(...majorityRow)), s.warm_start_prob, 0, seed);
-    const pairs = pairsFromRewardTable({ groups, rewardTable: table.rewardTable }, { margin: s.pair_margin });
-    const out: MetricRecord[] = [];
-    const contexts = { size: groups.length, features: new Float32Array(0), groups };
-    const evaluate = (step: number) => {
-      const probs = policy.responseProbabilities(contexts);
-      let all = 0;
-      groups.forEach((g, k) => {
-        const value = probs[k]!.reduce((acc, p, a) => acc + p * table.rewardTable[g]![a]!, 0);
-        all += shares[k]! * value;
-        out.push({ step, group: g, metric: 'expected_reward', value });
-      });
-      out.push({ step, group: 'all', metric: 'expected_reward', value: all });
-    };
-    const task = tableTask({ groups, shares, rewardTable: table.rewardTable });
-    out.push(...trainMethod(method, seed, policy, task, () => pairs, s, evaluate));
-    groups.forEach((g, k) => {
-      out.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
-      out.push({ step: 0, group: g, metric: 'num_pairs', value: pairs.group_index.filter((x) => x === k).length });
-    });
-    return out;
-  } finally {
+  } catch (err) {
     policy.dispose();
+    throw err;
   }
+  const pairs = pairsFromRewardTable({ groups, rewardTable: table.rewardTable }, { margin: s.pair_margin });
+  const out: MetricRecord[] = [];
+  const contexts = { size: groups.length, features: new Float32Array(0), groups };
+  const evaluate = (step: number) => {
+    const probs = policy.responseProbabilities(contexts);
+    let all = 0;
+    groups.forEach((g, k) => {
+      const value = probs[k]!.reduce((acc, p, a) => acc + p * table.rewardTable[g]![a]!, 0);
+      all += shares[k]! * value;
+      out.push({ step, group: g, metric: 'expected_reward', value });
+    });
+    out.push({ step, group: 'all', metric: 'expected_reward', value: all });
+  };
+  const task = tableTask({ groups, shares, rewardTable: table.rewardTable });
+  const finish = (training: MetricRecord[]): MetricRecord[] => {
+    const records = [...out, ...training];
+    groups.forEach((g, k) => {
+      records.push({ step: 0, group: g, metric: 'best_reward', value: Math.max(...table.rewardTable[g]!) });
+      records.push({ step: 0, group: g, metric: 'num_pairs', value: pairs.group_index.filter((x) => x === k).length });
+    });
+    return records;
+  };
+  return { policy, task, pairs, evaluate, finish };
 }
 
 /** Settings of {@link runOneWorkflowPersona}. */
@@ -232,21 +319,47 @@ export function personaPairs(policy: Policy, task: PersonaLanguageTask, perPerso
  * records, `eval_reward` per persona and `all` at every evaluation, and `num_pairs` per persona.
  */
 export function runOneWorkflowPersona(method: OneWorkflowMethod, seed: number, s: OneWorkflowPersonaSettings): MetricRecord[] {
+  const run = preparePersonaRun(method, seed, s);
+  try {
+    return run.finish(trainMethod(method, seed, run.policy, run.task, run.getPairs, s, run.evaluate));
+  } finally {
+    run.policy.dispose();
+  }
+}
+
+/**
+ * {@link runOneWorkflowPersona} for several GRPO-family runs, trained as one population of GRU
+ * policies; each run's records equal its run alone, bit for bit.
+ */
+export function runOneWorkflowPersonaPopulation(runs: readonly { method: OneWorkflowMethod; seed: number }[], s: OneWorkflowPersonaSettings): MetricRecord[][] {
+  const prepared = runs.map((r) => preparePersonaRun(r.method, r.seed, s));
+  try {
+    const trained = trainGrpoFamilyPopulation(
+      prepared.map((p, r) => ({ method: runs[r]!.method, seed: runs[r]!.seed, policy: p.policy, task: p.task, evaluate: p.evaluate })),
+      s,
+    );
+    return prepared.map((p, r) => p.finish(trained[r]!));
+  } finally {
+    prepared.forEach((p) => p.policy.dispose());
+  }
+}
+
+/** A persona run up to its training (see `prepareTableRun`). */
+function preparePersonaRun(method: OneWorkflowMethod, seed: number, s: OneWorkflowPersonaSettings) {
   const { task, model } = pretrainedPersonaModel(s.corpus, s.pretrain_steps);
   const policy = model.clone();
-  try {
-    const out: MetricRecord[] = [];
-    let pairs: ReturnType<typeof personaPairs> | null = null;
-    const getPairs = () => (pairs ??= personaPairs(policy, task, s.pair_samples, 5000 + seed));
-    const evaluate = (step: number) => out.push(...personaEvalRecords(policy, task, step, { per_persona: s.eval_per_persona, seed: 1000 + step }));
-    if (method === 'dpo' || method === 'gr_dpo') getPairs(); // sampled from the starting model, before any update
-    out.push(...trainMethod(method, seed, policy, task, getPairs, s, evaluate));
+  const out: MetricRecord[] = [];
+  let pairs: ReturnType<typeof personaPairs> | null = null;
+  const getPairs = () => (pairs ??= personaPairs(policy, task, s.pair_samples, 5000 + seed));
+  const evaluate = (step: number) => out.push(...personaEvalRecords(policy, task, step, { per_persona: s.eval_per_persona, seed: 1000 + step }));
+  if (method === 'dpo' || method === 'gr_dpo') getPairs(); // sampled from the starting model, before any update
+  const finish = (training: MetricRecord[]): MetricRecord[] => {
+    const records = [...out, ...training];
     if (pairs !== null) {
       const made: ReturnType<typeof personaPairs> = pairs;
-      task.groups.forEach((g, k) => out.push({ step: 0, group: g, metric: 'num_pairs', value: made.group_index.filter((x) => x === k).length }));
+      task.groups.forEach((g, k) => records.push({ step: 0, group: g, metric: 'num_pairs', value: made.group_index.filter((x) => x === k).length }));
     }
-    return out;
-  } finally {
-    policy.dispose();
-  }
+    return records;
+  };
+  return { policy, task, getPairs, evaluate, finish };
 }
