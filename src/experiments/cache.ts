@@ -28,8 +28,14 @@ export interface CachedCell {
   key: string;
   cell: { index: number; method: string; seed: number; sweepName?: string; sweepValue?: SweepValue };
   config: JsonValue;
-  /** Seconds the run function took. */
+  /** Seconds the run function took (for a cell computed in a population: the population's seconds / its size). */
   seconds: number;
+  /**
+   * Number of cells of the population the cell was computed in; absent when it was computed alone
+   * (and in files written before populations existed). Informational only: not validated, not part
+   * of the key, and the records are the same either way.
+   */
+  population?: number;
   /** ISO time the cell finished. */
   finishedAt: string;
   /** Labelled records of the cell (at least one: a cell without records is not finished). */

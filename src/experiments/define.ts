@@ -55,6 +55,7 @@ export function defineExperiment<C>(spec: ExperimentSpec<C>): ExperimentDefiniti
   if (spec.config === undefined) throw new Error(`${where}: config is required (use {} for none)`);
   if (typeof spec.config !== 'function') assertJson(spec.config, `${where}: config`);
   if (typeof spec.run !== 'function') throw new Error(`${where}: run must be a function (cell) => MetricRecord[]`);
+  if (spec.population !== undefined) validatePopulation(spec.population, where);
   return { ...spec, kind: 'hpa-experiment' };
 }
 
@@ -120,6 +121,19 @@ export function cellKey(
     cell: { method: cell.method, seed: cell.seed, sweep },
     config,
   });
+}
+
+/** Throws unless `population` is `{ key: function, run: function, maxSize?: positive integer }`. */
+function validatePopulation(population: unknown, where: string): void {
+  if (typeof population !== 'object' || population === null) {
+    throw new Error(`${where}: population must be an object { key, run, maxSize? }, got ${typeof population === 'object' ? 'null' : typeof population}`);
+  }
+  const { key, run, maxSize } = population as Record<string, unknown>;
+  if (typeof key !== 'function') throw new Error(`${where}: population.key must be a function (cell) => string | null, got ${typeof key}`);
+  if (typeof run !== 'function') throw new Error(`${where}: population.run must be a function (cells) => MetricRecord[][], got ${typeof run}`);
+  if (maxSize !== undefined && !(Number.isInteger(maxSize) && (maxSize as number) >= 1)) {
+    throw new Error(`${where}: population.maxSize must be a positive integer, got ${JSON.stringify(maxSize) ?? String(maxSize)}`);
+  }
 }
 
 function sweepValues(values: readonly SweepValue[] | BySize<readonly SweepValue[]>, mode: RunMode): readonly SweepValue[] {

@@ -19,6 +19,7 @@ export type {
   ExperimentSpec,
   JsonValue,
   PlannedCell,
+  PopulationHook,
   ProgressCallback,
   RunCell,
   RunMode,
@@ -26,7 +27,7 @@ export type {
 } from './types';
 export { RESERVED_COLUMNS, cellKey, currentMode, defineExperiment, planExperiment, type PlanOptions } from './define';
 export { canonicalJson, hashJson } from './canonical';
-export { cellLabel, enumerateCells, parseShard, selectShard, type Shard } from './cells';
+export { DEFAULT_POPULATION_SIZE, cellLabel, enumerateCells, parseShard, populationChunks, selectShard, type ChunkOptions, type Shard } from './cells';
 export {
   experimentModuleOf,
   experimentModules,

@@ -1,6 +1,7 @@
 /**
- * Runs cells in child processes (child_process.fork of worker.ts / worker.js), one cell per worker
- * at a time, handing out the next cell as each finishes.
+ * Runs cells in child processes (child_process.fork of worker.ts / worker.js), one chunk per worker
+ * at a time (a chunk is one cell, or a population of cells computed by one call; see
+ * `populationChunks`), handing out the next chunk as each finishes.
  *
  * However the pool stops (all cells done, a failed cell, a dying worker, an abort), it settles only
  * after every worker has exited, so no worker outlives the run; workers killed mid-cell leave no
@@ -24,11 +25,14 @@ export interface PoolOptions {
   modules: string[];
   /** Keep going after a failed cell (its error goes to onCellDone) instead of stopping the run. */
   continueOnError: boolean;
-  /** Called in the parent when a cell finished (written to the cache) or failed (also when that stops the run). */
+  /**
+   * Called in the parent for every cell, once its chunk finished: the cell was written to the cache,
+   * or it failed (also when that stops the run, which happens after the chunk's last report).
+   */
   onCellDone: (cell: PlannedCell<unknown>, error?: CellFailedError) => void;
   /** The backend every worker initialises (the parent's). */
   backend: BackendKind;
-  /** Aborting it kills the workers; the pool then rejects with `abortError(cells in progress)`. */
+  /** Aborting it kills the workers; the pool then rejects with `abortError(cells of the chunks in progress)`. */
   signal?: AbortSignal;
   /** The error to reject with after an abort, given the cells that were in progress. */
   abortError?: (abandoned: CellRef[]) => Error;
@@ -56,12 +60,13 @@ export function workerExecArgv(file: string, modules: readonly string[]): string
 }
 
 /**
- * Runs `cells` of `plan` on `options.workers` child processes. Resolves when all are done; on a
- * failed cell it kills the workers and rejects with a {@link CellFailedError} naming the cell,
+ * Runs the `chunks` of cells of `plan` on `options.workers` child processes, each chunk computed by
+ * one call in one worker. Resolves when all are done; on a failed cell it kills the workers (once
+ * every cell of that chunk is reported) and rejects with a {@link CellFailedError} naming the cell,
  * unless `continueOnError`.
  */
-export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly PlannedCell<unknown>[], options: PoolOptions): Promise<void> {
-  const queue = [...cells];
+export function runCellsInWorkers(plan: ExperimentPlan<unknown>, chunks: readonly (readonly PlannedCell<unknown>[])[], options: PoolOptions): Promise<void> {
+  const queue = [...chunks];
   const file = workerFile();
   const execArgv = workerExecArgv(file, options.modules);
   // NODE_TEST_CONTEXT removed: a worker is not a test file even when the parent runs under node --test.
@@ -72,7 +77,8 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     let running = count;
-    const inProgress = new Map<ChildProcess, PlannedCell<unknown>>();
+    // Per worker: the cells of its chunk that it has not reported yet (the ones an abort abandons).
+    const inProgress = new Map<ChildProcess, PlannedCell<unknown>[]>();
     const experimentDir = join(options.cacheRoot, plan.definition.name);
 
     const alive = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
@@ -96,7 +102,7 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
       });
     };
     const onAbort = () => {
-      const abandoned = [...inProgress.values()].sort((a, b) => a.index - b.index).map(cellRef);
+      const abandoned = [...inProgress.values()].flat().sort((a, b) => a.index - b.index).map(cellRef);
       stop(options.abortError?.(abandoned) ?? new Error(`experiment '${plan.definition.name}' aborted`));
     };
     if (options.signal?.aborted) {
@@ -108,32 +114,40 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
     const startWorker = () => {
       const child = fork(file, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
-      let current: PlannedCell<unknown> | undefined;
+      let pending: PlannedCell<unknown>[] = []; // cells of the current chunk not reported yet
+      let failure: CellFailedError | undefined; // the current chunk's first failure, when it stops the run
       let retiring = false;
       const post = (m: ToWorker) => child.send(m);
       const next = () => {
-        current = queue.shift();
-        inProgress.delete(child);
-        if (current) {
-          inProgress.set(child, current);
-          post({ type: 'run', index: current.index, key: current.key });
+        const chunk = queue.shift();
+        pending = chunk ? [...chunk] : [];
+        if (chunk) {
+          inProgress.set(child, pending);
+          post({ type: 'run', cells: chunk.map((c) => ({ index: c.index, key: c.key })) });
         } else {
+          inProgress.delete(child);
           retiring = true;
           child.disconnect();
         }
       };
+      // One cell of the chunk reported; after the chunk's last cell: stop on a failure, else the next chunk.
+      const report = (index: number, failed?: { reason: string; stack?: string }) => {
+        const at = pending.findIndex((c) => c.index === index);
+        if (at < 0) return stop(new Error(`experiment worker for '${plan.definition.name}' reported cell #${index}, which it was not running`));
+        const [cell] = pending.splice(at, 1);
+        const error = failed && new CellFailedError(cellRef(cell!), failed.reason, failed.stack);
+        options.onCellDone(cell!, error);
+        if (error && !options.continueOnError) failure ??= error;
+        if (pending.length > 0) return;
+        if (failure) return stop(failure);
+        next();
+      };
       child.on('message', (m: FromWorker) => {
         if (settled) return;
         if (m.type === 'ready') next();
-        else if (m.type === 'done') {
-          options.onCellDone(current!);
-          next();
-        } else if (m.type === 'failed') {
-          const error = new CellFailedError(cellRef(current!), m.reason, m.stack);
-          options.onCellDone(current!, error);
-          if (!options.continueOnError) return stop(error);
-          next();
-        } else if (m.type === 'fatal') {
+        else if (m.type === 'done') report(m.index);
+        else if (m.type === 'failed') report(m.index, m);
+        else if (m.type === 'fatal') {
           stop(new Error(`experiment worker for '${plan.definition.name}' could not start: ${m.message}. Workers find experiments through modules: load yours with registerExperimentModule(path) (CLI: --module); an experiment defined inline (e.g. in a notebook cell) runs with workers: 1 only`));
         }
       });
@@ -141,7 +155,8 @@ export function runCellsInWorkers(plan: ExperimentPlan<unknown>, cells: readonly
       child.on('exit', (code, signal) => {
         if (settled) return;
         if (!retiring) {
-          const during = current ? ` while running cell #${current.index} (${current.label})` : '';
+          const named = pending.map((c) => `#${c.index} (${c.label})`);
+          const during = named.length === 0 ? '' : named.length === 1 ? ` while running cell ${named[0]}` : ` while running ${named.length} cells together: ${named.join(', ')}`;
           return stop(new Error(`experiment worker for '${plan.definition.name}' exited unexpectedly (code ${code}, signal ${signal})${during}`));
         }
         running -= 1;

@@ -9,9 +9,10 @@ export { WORKER_ENV } from '../runtime';
 /** Parent to worker. */
 export type ToWorker =
   | { type: 'init'; experiment: string; modules: string[]; mode: RunMode; backend: BackendKind; cacheRoot: string }
-  | { type: 'run'; index: number; key: string };
+  /** Compute these cells in one call (a population, or a single cell), then report each of them. */
+  | { type: 'run'; cells: { index: number; key: string }[] };
 
-/** Worker to parent. */
+/** Worker to parent: one `done` or `failed` per cell of a `run` (for a computed cell, once its whole chunk finished). */
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'done'; index: number }

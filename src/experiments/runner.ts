@@ -24,10 +24,10 @@ import type { DataFrame } from 'danfojs-node';
 import { BACKEND_ORDER, ensureBackend, type BackendKind } from '../backend';
 import type { MetricRecord } from '../frames';
 import { cellCacheFile, experimentCacheRoot, readCachedCell, type CachedCell } from './cache';
-import { parseShard, selectShard, type Shard } from './cells';
+import { parseShard, populationChunks, selectShard, type Shard } from './cells';
 import { planExperiment } from './define';
 import { CellFailedError, ExperimentAbortedError, ExperimentFailedError, cellRef, type CellRef } from './errors';
-import { executeCell } from './execute';
+import { executeCells } from './execute';
 import { runCellsInWorkers } from './pool';
 import { autoProgress } from './progress';
 import { experimentFrame } from './frame';
@@ -63,6 +63,12 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Smoke or full size (default: the runtime's mode, `HPA_SMOKE`; see `currentMode`). */
   mode?: RunMode;
+  /**
+   * Compute compatible cells together through the experiment's `population` hook (default true;
+   * see `populationChunks` for the grouping). False computes every cell alone, e.g. to compare or
+   * time the two; the records are the same either way.
+   */
+  population?: boolean;
 }
 
 /** Records of a run, how each cell was obtained, and a DataFrame view. */
@@ -82,6 +88,8 @@ export interface ExperimentResult {
 /**
  * Runs an experiment (a registered name or a definition): cached cells are read back, the others
  * are computed (in `workers` processes) and cached. Returns the records of every covered cell.
+ * With a `population` hook the cells to compute (of this shard) are grouped into chunks computed
+ * by one call each (see `populationChunks`); each cell is still cached, reported and failed on its own.
  * A failed cell stops the run with an error naming it (method, seed, sweep value) unless
  * `continueOnError`.
  */
@@ -107,9 +115,12 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
       if (entry) cached.set(cell.index, entry);
     }
   }
+  const toRun = cells.filter((c) => !cached.has(c.index));
+  const parallel = workers > 1 && toRun.length > 1;
+  // Cells computed by one call each: one cell, or a population (see populationChunks).
+  const chunks = populationChunks(definition, toRun, { population: options.population !== false, workers: parallel ? workers : 1 });
   progress.cached = progress.done = cached.size;
   emit(); // one report for the cache scan, then one per computed cell
-  const toRun = cells.filter((c) => !cached.has(c.index));
   const failures: CellFailedError[] = [];
   const onCellDone = (cell: PlannedCell<unknown>, error?: CellFailedError) => {
     progress.done += 1;
@@ -122,10 +133,10 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
 
   const aborted = (abandoned: CellRef[]) => new ExperimentAbortedError(definition.name, abortReason(), progress.done, cells.length, abandoned);
   try {
-    if (workers > 1 && toRun.length > 1) {
+    if (parallel) {
       const library = libraryModulePath();
       const modules = experimentModules().filter((m) => m !== library);
-      await runCellsInWorkers(plan, toRun, {
+      await runCellsInWorkers(plan, chunks, {
         workers,
         cacheRoot: root,
         modules,
@@ -136,20 +147,22 @@ export async function runExperiment(experiment: string | ExperimentDefinition<an
         abortError: aborted,
       });
     } else {
-      for (const cell of toRun) {
-        // A cell that computes synchronously never lets the event loop run; let it run between
-        // cells, so that a pending SIGTERM (the CLI's abort) is seen before the next cell starts.
+      for (const chunk of chunks) {
+        // A chunk that computes synchronously never lets the event loop run; let it run between
+        // chunks, so that a pending SIGTERM (the CLI's abort) is seen before the next one starts.
         if (signal) await new Promise<void>((resolve) => setImmediate(resolve));
         if (signal?.aborted) throw aborted([]);
-        try {
-          await untilAborted(executeCell(plan, cell, root), signal, () => aborted([cellRef(cell)]));
-        } catch (err) {
-          if (!(err instanceof CellFailedError)) throw err;
-          onCellDone(cell, err);
-          if (!options.continueOnError) throw err;
-          continue;
-        }
-        onCellDone(cell);
+        const outcomes = await untilAborted(executeCells(plan, chunk, root), signal, () => aborted(chunk.map(cellRef)));
+        // One report per cell; a failure stops the run once every cell of its chunk is reported.
+        let failure: CellFailedError | undefined;
+        chunk.forEach((cell, i) => {
+          const outcome = outcomes[i];
+          if (outcome instanceof CellFailedError) {
+            onCellDone(cell, outcome);
+            failure ??= outcome;
+          } else onCellDone(cell);
+        });
+        if (failure && !options.continueOnError) throw failure;
       }
     }
   } finally {

@@ -39,6 +39,31 @@ export interface ExperimentCell<C = JsonValue> {
 /** Function computing one cell's long-form metrics. */
 export type RunCell<C = JsonValue> = (cell: ExperimentCell<C>) => Promise<MetricRecord[]> | MetricRecord[];
 
+/**
+ * Optional hook of an experiment whose cells can be computed together, e.g. R training runs in
+ * lockstep as one batched computation (`GRPOPopulation`).
+ *
+ * Contract: a cell's records must be the same, bit for bit, whether it is computed alone (`run`) or
+ * in a population (`population.run`), with any other cells. The runner relies on it: a cached cell
+ * is reused whichever way it was computed, and `RunOptions.population: false` (every cell alone),
+ * workers and shards must all give the same records.
+ *
+ * How cells are grouped (see `populationChunks`): the cells to compute (after the cache scan and
+ * shard selection) with equal keys form a group; each group is split, in cell order, into the fewest
+ * chunks of at most `maxSize` cells, of sizes differing by at most one. With k worker processes no
+ * chunk holds more than ceil(cells to compute / k) cells, and groups are split further while there
+ * are fewer chunks than workers, so that every worker gets work. A chunk of one cell is computed by
+ * `run`, a larger one by one `population.run` call.
+ */
+export interface PopulationHook<C = JsonValue> {
+  /** Cells whose keys are equal may be computed together; null = this cell always runs alone. */
+  key: (cell: ExperimentCell<C>) => string | null;
+  /** Computes the given cells together; returns each cell's records, in the order given. */
+  run: (cells: ExperimentCell<C>[]) => MetricRecord[][] | Promise<MetricRecord[][]>;
+  /** Most cells in one population (default 32). */
+  maxSize?: number;
+}
+
 /** What {@link defineExperiment} takes. */
 export interface ExperimentSpec<C = JsonValue> {
   /** Unique name; also the cache folder name, so letters, digits, `.`, `_` and `-` only. */
@@ -63,6 +88,11 @@ export interface ExperimentSpec<C = JsonValue> {
   config: C | ((mode: RunMode) => C);
   /** Computes one cell. Must be deterministic given the cell: results are cached by the cell's key. */
   run: RunCell<C>;
+  /**
+   * Computes several compatible cells in one call (see {@link PopulationHook}): each cell's records
+   * must equal what `run` returns for it alone.
+   */
+  population?: PopulationHook<C>;
 }
 
 /** A validated experiment definition (the output of {@link defineExperiment}). */

@@ -3,19 +3,20 @@
  *
  * It loads the kit's experiment library and the modules its parent names, resolves the experiment in
  * the same mode, initialises the backend the parent names (never its own `auto` choice, so both
- * compute with the same kernels), then runs the cells it is sent one at a time, writing each to the
- * cache. When the parent is gone (it disconnects, exits or is killed) the worker exits at once and
+ * compute with the same kernels), then runs the chunks of cells it is sent one at a time (a chunk is
+ * one cell, or a population computed by one call), writing each cell to the cache and then reporting
+ * each. When the parent is gone (it disconnects, exits or is killed) the worker exits at once and
  * quietly: the cell in progress is abandoned (cache writes are atomic, so nothing partial is left),
  * and a closed IPC channel or a broken stdout/stderr pipe (EPIPE) prints nothing.
  */
 import { initBackend } from '../backend';
 import { CellFailedError } from './errors';
-import { executeCell } from './execute';
+import { executeCells } from './execute';
 import { planExperiment } from './define';
 import { getExperiment, loadExperimentLibrary, registerExperimentModule } from './registry';
 import { isExperimentWorkerProcess } from '../runtime';
 import type { FromWorker, ToWorker } from './protocol';
-import type { ExperimentPlan } from './types';
+import type { ExperimentPlan, PlannedCell } from './types';
 
 /** Exits without a word: the parent that would read anything is gone. */
 function exitQuietly(): never {
@@ -57,8 +58,8 @@ function startWorker(): void {
   guardAgainstOrphanNoise();
   let plan: ExperimentPlan<unknown> | undefined;
   let cacheRoot = '';
-  // Cells arrive one at a time (the parent waits for each answer), but chain them anyway so that
-  // a message can never start a second cell concurrently.
+  // Chunks arrive one at a time (the parent waits for each answer), but chain them anyway so that
+  // a message can never start a second chunk concurrently.
   let queue = Promise.resolve();
   process.on('message', (message: ToWorker) => {
     queue = queue.then(async () => {
@@ -76,22 +77,30 @@ function startWorker(): void {
         }
         return;
       }
-      const cell = plan!.cells[message.index];
-      if (!cell || cell.key !== message.key) {
-        send({
-          type: 'failed',
-          index: message.index,
-          reason: 'the worker resolved another cache key for this cell than the parent: the config or the cells differ between processes (does the config depend on time, randomness or process state?)',
-        });
-        return;
+      // The chunk's cells as this process planned them; a cell whose key differs fails on its own.
+      const cells: PlannedCell<unknown>[] = [];
+      for (const { index, key } of message.cells) {
+        const cell = plan!.cells[index];
+        if (cell && cell.key === key) cells.push(cell);
+        else {
+          send({
+            type: 'failed',
+            index,
+            reason: 'the worker resolved another cache key for this cell than the parent: the config or the cells differ between processes (does the config depend on time, randomness or process state?)',
+          });
+        }
       }
       try {
-        await executeCell(plan!, cell, cacheRoot);
-        send({ type: 'done', index: cell.index });
+        const outcomes = await executeCells(plan!, cells, cacheRoot);
+        cells.forEach((cell, i) => {
+          const outcome = outcomes[i]!;
+          if (outcome instanceof CellFailedError) send({ type: 'failed', index: cell.index, reason: outcome.reason, stack: outcome.causeStack });
+          else send({ type: 'done', index: cell.index });
+        });
       } catch (err) {
+        // Not a cell's fault (e.g. a cache file that cannot be written), but it stops every cell of the chunk.
         const e = err as Error;
-        if (err instanceof CellFailedError) send({ type: 'failed', index: cell.index, reason: err.reason, stack: err.causeStack });
-        else send({ type: 'failed', index: cell.index, reason: e.message, stack: e.stack });
+        for (const cell of cells) send({ type: 'failed', index: cell.index, reason: e.message, stack: e.stack });
       }
     });
   });
