@@ -3,7 +3,7 @@
  *
  * ```
  * tsx scripts/experiment.ts list [--module PATH]...
- * tsx scripts/experiment.ts run NAME [--shard i/n] [--workers k] [--force] [--smoke|--full]
+ * tsx scripts/experiment.ts run NAME [--shard i/n] [--workers k] [--force] [--no-population] [--smoke|--full]
  *                                    [--continue-on-error] [--cache-dir DIR] [--module PATH]...
  * tsx scripts/experiment.ts status NAME [--smoke|--full] [--cache-dir DIR] [--module PATH]...
  * tsx scripts/experiment.ts merge NAME [--out results.csv] [--smoke|--full] [--cache-dir DIR] [--module PATH]...
@@ -43,16 +43,18 @@ interface Args {
   shard?: string;
   workers?: number;
   force: boolean;
+  /** False with --no-population: every cell alone (the same records; for comparisons). */
+  population: boolean;
   continueOnError: boolean;
   cacheDir?: string;
   out?: string;
   backend?: string;
 }
 
-const USAGE = 'usage: experiment.ts list | run NAME [--shard i/n] [--workers k] [--force] [--smoke|--full] [--continue-on-error] | status NAME | merge NAME [--out file.csv]; options for all: [--module PATH]... [--cache-dir DIR] [--backend auto|node-gpu|node|wasm|cpu]';
+const USAGE = 'usage: experiment.ts list | run NAME [--shard i/n] [--workers k] [--force] [--no-population] [--smoke|--full] [--continue-on-error] | status NAME | merge NAME [--out file.csv]; options for all: [--module PATH]... [--cache-dir DIR] [--backend auto|node-gpu|node|wasm|cpu]';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { command: '', modules: [], force: false, continueOnError: false };
+  const args: Args = { command: '', modules: [], force: false, population: true, continueOnError: false };
   const positional: string[] = [];
   const value = (i: number, flag: string) => {
     const v = argv[i];
@@ -64,6 +66,7 @@ function parseArgs(argv: string[]): Args {
     if (a === '--smoke') process.env.HPA_SMOKE = '1';
     else if (a === '--full') process.env.HPA_SMOKE = '0';
     else if (a === '--force') args.force = true;
+    else if (a === '--no-population') args.population = false;
     else if (a === '--continue-on-error') args.continueOnError = true;
     else if (a === '--module') args.modules.push(value(++i, a));
     else if (a === '--shard') args.shard = value(++i, a);
@@ -140,6 +143,7 @@ async function main(): Promise<void> {
         shard: args.shard,
         workers: args.workers,
         force: args.force,
+        population: args.population,
         continueOnError: args.continueOnError,
         cacheDir: args.cacheDir,
         signal: stop.signal,

@@ -3,7 +3,7 @@
  * x {GRPO, P-GRPO, Dr. GRPO, RLOO, P-GRPO with randomly assigned groups} x seeds, from a
  * majority-biased start of two strengths (see `runBanditRecovery` for the design).
  */
-import { RECOVERY_METHODS, runBanditRecovery, type BanditRecoveryConfig } from '../../studies/banditRecovery';
+import { banditRecoveryRun, RECOVERY_METHODS, runBanditRecovery, runTableRecoveryPopulation, type BanditRecoveryConfig } from '../../studies/banditRecovery';
 import { defineExperiment } from '../define';
 import { registerExperiment } from '../registry';
 
@@ -13,7 +13,7 @@ export const RECOVERY_SHARES = [0.05, 0.1, 0.2, 0.3] as const;
 function recoveryExperiment(name: string, extraWarmStartSteps: number, description: string) {
   return defineExperiment<Omit<BanditRecoveryConfig, 'minority_share'> & { description: string }>({
     name,
-    version: 3,
+    version: 4, // 4: dense layers add the bias after the product (unfused; values move by float32 rounding), cells train as populations
     methods: RECOVERY_METHODS,
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] },
     sweep: { name: 'minority_share', values: { smoke: [0.1, 0.3], full: [...RECOVERY_SHARES] } },
@@ -24,6 +24,18 @@ function recoveryExperiment(name: string, extraWarmStartSteps: number, descripti
         ...config,
         minority_share: Number(cell.sweepValue),
       });
+    },
+    // Every cell has the same policy architecture and training settings: any of them train together
+    // (one population; the records of each equal its run alone, bit for bit).
+    population: {
+      key: () => 'all',
+      run: (cells) =>
+        runTableRecoveryPopulation(
+          cells.map((cell) => {
+            const { description: _ignored, ...config } = cell.config;
+            return banditRecoveryRun(cell.method, cell.seed, { ...config, minority_share: Number(cell.sweepValue) });
+          }),
+        ),
     },
   });
 }

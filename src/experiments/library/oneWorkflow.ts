@@ -4,7 +4,14 @@
  * the persona language model and on one Polis conversation. Sizes were fixed for the time budget
  * (full notebook in about three minutes on two CPU cores) before any result was seen.
  */
-import { ONE_WORKFLOW_METHODS, runOneWorkflowPersona, runOneWorkflowTable, type OneWorkflowMethod } from '../../studies/oneWorkflow';
+import {
+  isGrpoFamily,
+  ONE_WORKFLOW_METHODS,
+  runOneWorkflowPersona,
+  runOneWorkflowTable,
+  runOneWorkflowTablePopulation,
+  type OneWorkflowMethod,
+} from '../../studies/oneWorkflow';
 import { polisPreferenceTable } from '../../studies/polisTable';
 import { defineExperiment } from '../define';
 import { registerExperiment } from '../registry';
@@ -16,7 +23,7 @@ export const ONE_WORKFLOW_CONVERSATION = '15-per-hour-seattle';
 export const oneWorkflowPolis = registerExperiment(
   defineExperiment({
     name: 'one-workflow-polis',
-    version: 1,
+    version: 2, // 2: dense layers add the bias after the product (unfused; values move by float32 rounding)
     methods: [...ONE_WORKFLOW_METHODS],
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4] },
     config: (mode) => ({
@@ -39,6 +46,19 @@ export const oneWorkflowPolis = registerExperiment(
       const table = polisPreferenceTable(conversation, { max_statements });
       return runOneWorkflowTable(cell.method as OneWorkflowMethod, cell.seed, table, settings);
     },
+    // The GRPO-family cells train together (one population); DPO and GR-DPO run alone.
+    population: {
+      key: (cell) => (isGrpoFamily(cell.method as OneWorkflowMethod) ? 'grpo-family' : null),
+      run: (cells) => {
+        const { conversation, max_statements, ...settings } = cells[0]!.config;
+        const table = polisPreferenceTable(conversation, { max_statements });
+        return runOneWorkflowTablePopulation(
+          cells.map((c) => ({ method: c.method as OneWorkflowMethod, seed: c.seed })),
+          table,
+          settings,
+        );
+      },
+    },
   }),
 );
 
@@ -46,7 +66,7 @@ export const oneWorkflowPolis = registerExperiment(
 export const oneWorkflowPersona = registerExperiment(
   defineExperiment({
     name: 'one-workflow-persona',
-    version: 1,
+    version: 2, // 2: dense layers add the bias after the product (unfused; values move by float32 rounding)
     methods: [...ONE_WORKFLOW_METHODS],
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4] },
     config: (mode) => ({

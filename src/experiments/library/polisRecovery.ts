@@ -5,7 +5,7 @@
  * austria-climate Energie (85/15), scoop-hivemind affordable housing (91/9), and football-concussions
  * (89/11), where both groups' favourite statement is the same (a control without conflict).
  */
-import { runTableRecovery } from '../../studies/banditRecovery';
+import { runTableRecovery, runTableRecoveryPopulation } from '../../studies/banditRecovery';
 import { polisPreferenceTable } from '../../studies/polisTable';
 import { defineExperiment } from '../define';
 import { registerExperiment } from '../registry';
@@ -22,7 +22,7 @@ export const POLIS_RECOVERY_CONVERSATIONS = [
 export const polisRecovery = registerExperiment(
   defineExperiment({
     name: 'polis-recovery',
-    version: 3,
+    version: 4, // 4: dense layers add the bias after the product (unfused; values move by float32 rounding), cells train as populations
     methods: ['grpo', 'pgrpo', 'rloo'],
     seeds: { smoke: [0, 1], full: [0, 1, 2, 3, 4, 5, 6, 7] },
     sweep: { name: 'conversation', values: { smoke: ['15-per-hour-seattle'], full: [...POLIS_RECOVERY_CONVERSATIONS] } },
@@ -31,6 +31,17 @@ export const polisRecovery = registerExperiment(
       const { max_statements, ...config } = cell.config;
       const table = polisPreferenceTable(String(cell.sweepValue), { max_statements });
       return runTableRecovery(cell.method as 'grpo' | 'pgrpo' | 'rloo', cell.seed, table, config);
+    },
+    // A conversation's table fixes the policy architecture (groups, statements): its cells train together.
+    population: {
+      key: (cell) => String(cell.sweepValue),
+      run: (cells) =>
+        runTableRecoveryPopulation(
+          cells.map((cell) => {
+            const { max_statements, ...config } = cell.config;
+            return { method: cell.method, seed: cell.seed, table: polisPreferenceTable(String(cell.sweepValue), { max_statements }), config };
+          }),
+        ),
     },
   }),
 );
