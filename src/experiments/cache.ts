@@ -67,7 +67,7 @@ export function writeCachedCell(file: string, entry: CachedCell): void {
   mkdirSync(resolve(file, '..'), { recursive: true });
   const temp = tempFileName(file, process.pid, tempCounter++);
   try {
-    writeFileSync(temp, JSON.stringify(entry, encodeNonFinite));
+    writeFileSync(temp, JSON.stringify(encodeNonFiniteValues(entry)));
     renameSync(temp, file);
   } catch (err) {
     rmSync(temp, { force: true });
@@ -108,7 +108,8 @@ export function readCachedCell(file: string, expectedKey: string): CachedCell | 
   const corrupt = (why: string) => new Error(`corrupt experiment cache file ${file}: ${why}; delete it to recompute the cell`);
   let entry: CachedCell;
   try {
-    entry = JSON.parse(text, decodeNonFinite) as CachedCell;
+    entry = JSON.parse(text) as CachedCell;
+    if (text.includes(NON_FINITE_KEY)) entry = decodeNonFiniteValues(entry) as CachedCell;
   } catch (err) {
     throw corrupt(`not valid JSON (${(err as Error).message})`);
   }
@@ -133,15 +134,44 @@ export function readCachedCell(file: string, expectedKey: string): CachedCell | 
 }
 
 // JSON has no NaN or Infinity; a metric may be either (e.g. a group with no samples), so they are
-// stored as { "$nonFinite": "NaN" } and restored on read.
-function encodeNonFinite(_key: string, value: unknown): unknown {
-  return typeof value === 'number' && !Number.isFinite(value) ? { $nonFinite: String(value) } : value;
+// stored as { "$nonFinite": "NaN" } and restored on read. Both walks copy only the objects and
+// arrays that hold such a number (a JSON replacer or reviver would be called for every value of a
+// file of some 100,000 numbers, which dominated the runner's time).
+const NON_FINITE_KEY = '"$nonFinite"';
+
+/** A copy of a JSON-like value with every NaN / infinite number replaced by its encoded object (the value itself when it has none). */
+function encodeNonFiniteValues(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : { $nonFinite: String(value) };
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = encodeNonFiniteValues(value[i]);
+      if (v !== value[i] && out === null) out = value.slice(0, i);
+      if (out !== null) out.push(v);
+    }
+    return out ?? value;
+  }
+  let out: Record<string, unknown> | null = null;
+  for (const k in value) {
+    const old = (value as Record<string, unknown>)[k];
+    const v = encodeNonFiniteValues(old);
+    if (v !== old) out ??= { ...(value as Record<string, unknown>) };
+    if (out !== null) out[k] = v;
+  }
+  return out ?? value;
 }
 
-function decodeNonFinite(_key: string, value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    const keys = Object.keys(value);
-    if (keys.length === 1 && keys[0] === '$nonFinite') return Number((value as { $nonFinite: string }).$nonFinite);
+/** Restores the numbers {@link encodeNonFiniteValues} encoded, in place (the parsed file is ours); returns the value. */
+function decodeNonFiniteValues(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = decodeNonFiniteValues(value[i]);
+    return value;
   }
-  return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1 && keys[0] === '$nonFinite' && typeof obj.$nonFinite === 'string') return Number(obj.$nonFinite);
+  for (const k of keys) obj[k] = decodeNonFiniteValues(obj[k]);
+  return obj;
 }

@@ -18,7 +18,8 @@ export function validateRecords(records: unknown, where: string): asserts record
     if (typeof rec.group !== 'string') throw new Error(`${where}: record ${i}: group must be a string, got ${describe(rec.group)}`);
     if (typeof rec.metric !== 'string') throw new Error(`${where}: record ${i}: metric must be a string, got ${describe(rec.metric)}`);
     if (typeof rec.value !== 'number') throw new Error(`${where}: record ${i}: value must be a number, got ${describe(rec.value)}`);
-    for (const [k, v] of Object.entries(rec)) {
+    for (const k in rec) {
+      const v = rec[k];
       if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${where}: record ${i}: label '${k}' must be a string or number, got ${describe(v)}`);
     }
   });
@@ -32,8 +33,9 @@ export function validateRecords(records: unknown, where: string): asserts record
 export function labelRecords(records: readonly MetricRecord[], cell: ExperimentCell<unknown>, where: string): MetricRecord[] {
   const labels: Record<string, string | number> = { method: cell.method, seed: cell.seed };
   if (cell.sweepName !== undefined) labels[cell.sweepName] = cell.sweepValue!;
+  const entries = Object.entries(labels);
   return records.map((r, i) => {
-    for (const [k, v] of Object.entries(labels)) {
+    for (const [k, v] of entries) {
       if (k in r && r[k] !== v) throw new Error(`${where}: record ${i} has ${k}=${JSON.stringify(r[k])} but the cell has ${k}=${JSON.stringify(v)}`);
     }
     return { ...r, ...labels };
