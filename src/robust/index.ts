@@ -12,6 +12,7 @@ export * from './groupWeights';
 export * from './pairs';
 export * from './rewardError';
 export * from './trainer';
+export * from './population';
 export * from './closedForm';
 export * from './methods';
 export * from '../data/groupLinearBandit';

@@ -202,7 +202,7 @@ export function disposePreparedPairs(pairs: PreparedPairs): void {
 }
 
 /** The policy's log-ratio fast path for these pairs (made once), or undefined when it has none or responses are sequences. */
-function cachedLogRatios(policy: Policy, pairs: PreparedPairs): PairLogRatios | undefined {
+export function cachedLogRatios(policy: Policy, pairs: PreparedPairs): PairLogRatios | undefined {
   if (!hasPairLogRatios(policy) || pairs.length !== 1) return undefined;
   let ratios = pairs.logRatioCache.get(policy);
   if (ratios === undefined) {

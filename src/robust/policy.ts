@@ -45,6 +45,11 @@ export interface PairLogRatios {
   at(indices?: tf.Tensor1D): tf.Tensor1D;
   /** Frees the precomputed tensors. */
   dispose(): void;
+  /**
+   * The precomputed feature differences phi(s, chosen) - phi(s, rejected), `[n, feature_dim]`, where
+   * the log-ratios are their products with theta (the log-linear policy; a population stacks them).
+   */
+  readonly differences?: tf.Tensor2D;
 }
 
 /** A {@link Policy} that can also give pair log-ratios from precomputed data (the log-linear policy). */
@@ -216,6 +221,7 @@ export class LogLinearPolicy implements PairLogRatioPolicy {
           return tf.matMul(picked, this.theta.reshape([d, 1])).reshape([-1]) as tf.Tensor1D;
         }),
       dispose: () => differences.dispose(),
+      differences,
     };
   }
 

@@ -37,6 +37,22 @@ import { countGroups, groupLossEstimates, pairWeights, uniformGroupWeights, upda
 import { perPairLoss } from './losses';
 import { disposePreparedPairs, evaluateGroups, pairMargins, preparePairs, type PairReference, type PreparedPairs } from './pairs';
 
+/** @internal The state of one step between its parts (see GroupRobustTrainer.beginStep). */
+export interface StepPart {
+  step: number;
+  /** The step's records so far (the evaluation's, when due). */
+  records: MetricRecord[];
+  /** alpha before the step (the step's records show it). */
+  alphaBefore: readonly number[];
+  /** Indices of the batch's train pairs, and their groups. */
+  batch: Int32Array;
+  batchGroups: Int32Array;
+  /** The forward pass's read-back (B margins, then B per-pair losses), set by weighStep. */
+  values: Float32Array | null;
+  /** The weighted objective's value (double precision), set by weighStep. */
+  lossValue: number;
+}
+
 /** Extra metrics computed at each evaluation (e.g. the bandit reward error). */
 export type ExtraMetrics = (policy: Policy) => { group: string; metric: string; value: number }[];
 
@@ -210,8 +226,7 @@ export class GroupRobustTrainer {
 
   /** A JSON-serialisable snapshot: weights, reference, optimiser state, alpha, Rng state. */
   checkpoint(): GroupRobustCheckpoint {
-    const optimizer =
-      this.optimizer instanceof Adam ? { name: 'adam' as const, state: this.optimizer.getState() } : { name: 'sgd' as const, state: this.optimizer.getState() };
+    const optimizer = this.optimizerState;
     return {
       format: 'hpa-kit/group-robust-checkpoint',
       version: 1,
@@ -256,47 +271,107 @@ export class GroupRobustTrainer {
 
   private runStep(keep: boolean): MetricRecord[] {
     const cfg = this.config;
-    const train = this.train_;
-    const step = this.completed;
-    const records = step % cfg.log_every === 0 ? this.evaluationRecords(step) : [];
-    const alphaBefore = this.alphaValues;
-    const batch = cfg.variant === 'paper' ? Int32Array.from({ length: cfg.batch_size }, () => this.rng.int(train.size)) : this.allIndices;
-    const batchGroups = batch.map((i) => train.group_index[i]!);
-    const B = batch.length;
-    let values: Float32Array | undefined;
-    let lossValue = NaN;
+    const part = this.beginStep();
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
-        const margins = pairMargins(this.policy, train, batch, cfg.pair_log_ratios);
+        const margins = pairMargins(this.policy, this.train_, part.batch, cfg.pair_log_ratios);
         const losses = perPairLoss(cfg.loss_type, margins, cfg.beta);
         const read = tf.concat([margins, losses]).dataSync() as Float32Array;
-        values = read;
-        for (let i = 0; i < read.length; i++) {
-          if (!Number.isFinite(read[i]!)) {
-            const what = i < B ? 'margin' : 'loss';
-            const j = i % B;
-            throw new Error(`group-robust step ${step}: the ${what} of train pair ${batch[j]} (group '${this.groups[batchGroups[j]!]}') is ${read[i]}; training stopped before the update`);
-          }
-        }
-        if (cfg.weighting === 'robust') {
-          // alpha moves first, on the losses at the current policy; the policy step then uses the new alpha.
-          const estimates = groupLossEstimates(cfg.variant, read.subarray(B), batchGroups, train.counts);
-          this.alphaValues = updateGroupWeights(this.alphaValues, estimates, cfg.eta_alpha);
-        }
-        const w = pairWeights(cfg.weighting, cfg.variant, this.alphaValues, batchGroups, train.counts, cfg.importance_weights);
-        // The objective's value for the records, on the JS side (double precision; no second read-back).
-        lossValue = 0;
-        for (let i = 0; i < B; i++) lossValue += w[i]! * read[B + i]!;
-        lossValue /= B;
+        const w = this.weighStep(part, read);
         return tf.mean(tf.mul(losses, tf.tensor1d(w))) as tf.Scalar;
       }, this.policy.trainableVariables());
       const vars = this.policy.trainableVariables();
       this.optimizer.apply(vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
     });
-    records.push(...this.batchRecords(step, values!, batchGroups, alphaBefore, lossValue));
+    return this.finishStep(part, keep);
+  }
+
+  /*
+   * The parts of a step, in order: beginStep (evaluation records when due, the batch drawn with the
+   * trainer's Rng), the forward pass (margins and per-pair losses at the current policy, one
+   * read-back), weighStep (checks, alpha update, per-pair weights), the optimiser step on
+   * mean(w * losses), finishStep (the batch records; the step counts). runStep does them for one
+   * run; GroupRobustPopulation (./population.ts) does the forward pass and the optimiser step of
+   * all its runs at once and leaves every other part to each run's own trainer.
+   */
+
+  /**
+   * @internal Step part 1: the evaluation records when the step is an evaluation step (the policy
+   * must hold the current weights), and the step's batch of train-pair indices (drawn with the
+   * trainer's Rng for the `paper` variant, every pair for `authors_code`).
+   */
+  beginStep(): StepPart {
+    const cfg = this.config;
+    const train = this.train_;
+    const step = this.completed;
+    const records = step % cfg.log_every === 0 ? this.evaluationRecords(step) : [];
+    const batch = cfg.variant === 'paper' ? Int32Array.from({ length: cfg.batch_size }, () => this.rng.int(train.size)) : this.allIndices;
+    return { step, records, alphaBefore: this.alphaValues, batch, batchGroups: batch.map((i) => train.group_index[i]!), values: null, lossValue: NaN };
+  }
+
+  /**
+   * @internal Step part 2a: throws (before anything changes) when a margin or loss of the batch is
+   * not finite. `read` holds the batch's B margins, then its B per-pair losses.
+   */
+  checkStep(part: StepPart, read: Float32Array): void {
+    const B = part.batch.length;
+    for (let i = 0; i < read.length; i++) {
+      if (!Number.isFinite(read[i]!)) {
+        const what = i < B ? 'margin' : 'loss';
+        const j = i % B;
+        throw new Error(`group-robust step ${part.step}: the ${what} of train pair ${part.batch[j]} (group '${this.groups[part.batchGroups[j]!]}') is ${read[i]}; training stopped before the update`);
+      }
+    }
+  }
+
+  /**
+   * @internal Step part 2: {@link GroupRobustTrainer.checkStep}, then (robust weighting) the alpha
+   * update on the batch's losses, and the per-pair weights w of the policy objective
+   * mean(w * losses), which it returns.
+   */
+  weighStep(part: StepPart, read: Float32Array): Float32Array {
+    const cfg = this.config;
+    const train = this.train_;
+    const B = part.batch.length;
+    this.checkStep(part, read);
+    part.values = read;
+    if (cfg.weighting === 'robust') {
+      // alpha moves first, on the losses at the current policy; the policy step then uses the new alpha.
+      const estimates = groupLossEstimates(cfg.variant, read.subarray(B), part.batchGroups, train.counts);
+      this.alphaValues = updateGroupWeights(this.alphaValues, estimates, cfg.eta_alpha);
+    }
+    const w = pairWeights(cfg.weighting, cfg.variant, this.alphaValues, part.batchGroups, train.counts, cfg.importance_weights);
+    // The objective's value for the records, on the JS side (double precision; no second read-back).
+    let lossValue = 0;
+    for (let i = 0; i < B; i++) lossValue += w[i]! * read[B + i]!;
+    part.lossValue = lossValue / B;
+    return w;
+  }
+
+  /** @internal Step part 3 (after the optimiser step): the batch records; the step counts. */
+  finishStep(part: StepPart, keep: boolean): MetricRecord[] {
+    const records = part.records;
+    records.push(...this.batchRecords(part.step, part.values!, part.batchGroups, part.alphaBefore, part.lossValue));
     this.completed += 1;
     if (keep) for (const r of records) this.records.push(r);
     return records;
+  }
+
+  /** @internal The prepared training pairs (a population stacks every run's reference margins and feature differences). */
+  get preparedTrain(): PreparedPairs {
+    return this.train_;
+  }
+
+  /** @internal The optimiser's state (a population stacks its runs' states and writes each run's back for checkpoints). */
+  get optimizerState(): GroupRobustCheckpoint['optimizer'] {
+    return this.optimizer instanceof Adam ? { name: 'adam', state: this.optimizer.getState() } : { name: 'sgd', state: this.optimizer.getState() };
+  }
+
+  /** @internal Restores {@link GroupRobustTrainer.optimizerState} (validated by the optimiser). */
+  set optimizerState(value: GroupRobustCheckpoint['optimizer']) {
+    if (value.name !== this.config.optimizer) throw new Error(`optimizer state of '${value.name}' for a trainer with optimizer '${this.config.optimizer}'`);
+    if (value.name === 'adam') (this.optimizer as Adam).setState(value.state);
+    else (this.optimizer as SGD).setState(value.state);
   }
 
   /** Per-step records from the batch's margins and losses (see the module docs). */

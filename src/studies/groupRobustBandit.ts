@@ -21,6 +21,7 @@ import { closedFormGrIpo, ipoGroupLosses, pairFeatureDifferences } from '../robu
 import { checkRobustMethod, ROBUST_METHODS, type RobustMethod } from '../robust/methods';
 import { LogLinearPolicy, type LogLinearPolicyOptions, uniformTheta } from '../robust/policy';
 import { banditRewardErrors } from '../robust/rewardError';
+import { trainGroupRobustPopulation } from '../robust/population';
 import { type ExtraMetrics, trainGroupRobust } from '../robust/trainer';
 
 /**
@@ -93,22 +94,38 @@ export interface BanditGroupRobustOptions extends Omit<GroupRobustConfig, 'loss_
  * records (step, group, metric, value) with the bandit's reward errors ({@link banditRewardMetrics}).
  */
 export function runBanditGroupRobust(method: RobustMethod, seed: number, options: BanditGroupRobustOptions): MetricRecord[] {
+  return runBanditGroupRobustPopulation([{ method, seed }], options, { population: false })[0]!;
+}
+
+/**
+ * {@link runBanditGroupRobust} for several (method, seed) cells with the same options, trained as one
+ * {@link GroupRobustPopulation} (one batched step for all cells): every cell's records are the ones
+ * {@link runBanditGroupRobust} gives it, bit for bit. `population: false` trains the cells one by one.
+ */
+export function runBanditGroupRobustPopulation(
+  cells: readonly { method: RobustMethod; seed: number }[],
+  options: BanditGroupRobustOptions,
+  how: { population?: boolean } = {},
+): MetricRecord[][] {
   const { split, steps, data, theta_param_limit: paramLimit, ...training } = options;
   if (split !== 'even' && split !== 'uneven') throw new Error(`split must be 'even' or 'uneven', got '${split as string}'`);
-  checkRobustMethod(method);
+  cells.forEach((c) => checkRobustMethod(c.method));
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${String(steps)}`);
-  const bandit = generateGroupLinearBandit({ ...data, seed, split });
-  const policy = banditLogLinearPolicy(bandit, paramLimit === undefined ? undefined : { param_limit: paramLimit, seed });
-  try {
-    return trainGroupRobust({
-      policy,
+  const args = cells.map(({ method, seed }) => {
+    const bandit = generateGroupLinearBandit({ ...data, seed, split });
+    return {
+      policy: banditLogLinearPolicy(bandit, paramLimit === undefined ? undefined : { param_limit: paramLimit, seed }),
       train: bandit.train,
       val: bandit.val,
-      config: { reference: 'uniform', ...training, ...ROBUST_METHODS[method], seed, max_steps: steps },
+      config: { reference: 'uniform' as const, ...training, ...ROBUST_METHODS[method], seed, max_steps: steps },
       extra_metrics: banditRewardMetrics(bandit),
-    }).records;
+    };
+  });
+  try {
+    if (how.population ?? true) return trainGroupRobustPopulation(args).map((r) => r.records);
+    return args.map((a) => trainGroupRobust(a).records);
   } finally {
-    policy.dispose();
+    args.forEach((a) => a.policy.dispose());
   }
 }
 
@@ -219,26 +236,55 @@ export type AuthorsScenarioMethod = (typeof AUTHORS_SCENARIO_METHODS)[number];
  * runs Algorithm 2 ({@link closedFormGrIpo}) for `steps` iterations from the same initial theta.
  */
 export function runAuthorsScenario(method: AuthorsScenarioMethod, seed: number, options: { steps?: number; log_every?: number } = {}): MetricRecord[] {
+  checkRobustMethod(method, AUTHORS_SCENARIO_METHODS);
+  if (method !== 'gr_ipo_closed_form') return runAuthorsScenarioPopulation([{ method, seed }], options, { population: false })[0]!;
+  return authorsClosedForm(seed, options);
+}
+
+/** The bandit options of scenario (i)'s gradient methods (see {@link AUTHORS_SCENARIO_I}). */
+function authorsOptions(options: { steps?: number; log_every?: number }): BanditGroupRobustOptions {
+  const s = AUTHORS_SCENARIO_I;
+  return {
+    split: 'uneven',
+    steps: options.steps ?? s.steps,
+    data: { group_counts: [...s.group_counts], feature_map: s.feature_map },
+    theta_param_limit: s.theta_param_limit,
+    beta: s.beta,
+    learning_rate: s.learning_rate,
+    eta_alpha: s.eta_alpha,
+    variant: s.variant,
+    optimizer: s.optimizer,
+    importance_weights: s.importance_weights,
+    log_every: options.log_every ?? 100,
+  };
+}
+
+/**
+ * {@link runAuthorsScenario} for several (method, seed) cells: the gradient methods' cells trained as
+ * one {@link GroupRobustPopulation} (`population: false`: one by one), the closed form's one by one;
+ * every cell's records are the ones {@link runAuthorsScenario} gives it, bit for bit.
+ */
+export function runAuthorsScenarioPopulation(
+  cells: readonly { method: AuthorsScenarioMethod; seed: number }[],
+  options: { steps?: number; log_every?: number } = {},
+  how: { population?: boolean } = {},
+): MetricRecord[][] {
+  cells.forEach((c) => checkRobustMethod(c.method, AUTHORS_SCENARIO_METHODS));
+  const gradient = cells.flatMap((c, i) => (c.method === 'gr_ipo_closed_form' ? [] : [{ method: c.method, seed: c.seed, i }]));
+  const out: MetricRecord[][] = new Array(cells.length);
+  if (gradient.length > 0) runBanditGroupRobustPopulation(gradient, authorsOptions(options), how).forEach((records, k) => (out[gradient[k]!.i] = records));
+  cells.forEach((c, i) => {
+    if (c.method === 'gr_ipo_closed_form') out[i] = authorsClosedForm(c.seed, options);
+  });
+  return out;
+}
+
+/** Scenario (i)'s GR-IPO by closed-form regression (Algorithm 2). */
+function authorsClosedForm(seed: number, options: { steps?: number; log_every?: number }): MetricRecord[] {
   const s = AUTHORS_SCENARIO_I;
   const steps = options.steps ?? s.steps;
   const logEvery = options.log_every ?? 100;
-  checkRobustMethod(method, AUTHORS_SCENARIO_METHODS);
   const data: Omit<GroupLinearBanditOptions, 'seed' | 'split'> = { group_counts: [...s.group_counts], feature_map: s.feature_map };
-  if (method !== 'gr_ipo_closed_form') {
-    return runBanditGroupRobust(method, seed, {
-      split: 'uneven',
-      steps,
-      data,
-      theta_param_limit: s.theta_param_limit,
-      beta: s.beta,
-      learning_rate: s.learning_rate,
-      eta_alpha: s.eta_alpha,
-      variant: s.variant,
-      optimizer: s.optimizer,
-      importance_weights: s.importance_weights,
-      log_every: logEvery,
-    });
-  }
   const bandit = generateGroupLinearBandit({ ...data, seed });
   const features = (state: readonly number[], action: number, group: number) => banditFeatures(state, action, bandit.num_responses, bandit.feature_map, group);
   const valDifferences = pairFeatureDifferences(bandit.val, features);
