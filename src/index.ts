@@ -69,6 +69,7 @@ export {
   type RewardFunction,
 } from './trainer';
 export { GRPOPopulation, type PopulationRun } from './trainer/population';
+export { GroupRobustPopulation, trainGroupRobustPopulation } from './robust/population';
 export {
   GroupRobustTrainer,
   trainGroupRobust,

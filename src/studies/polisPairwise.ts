@@ -18,6 +18,7 @@ import { ALL_GROUPS, type MetricRecord } from '../frames';
 import { Rng } from '../random';
 import type { PairwiseGroupData } from '../data/groupLinearBandit';
 import { LogLinearPolicy, ROBUST_METHODS, trainGroupRobust, type RobustMethod } from '../robust';
+import { trainGroupRobustPopulation } from '../robust/population';
 import { polisPreferenceTable, type PolisPreferenceTable } from './polisTable';
 
 /** Options of {@link polisGroupPairs}. */
@@ -73,30 +74,42 @@ export interface PolisGroupRobustConfig extends Omit<PolisPairOptions, 'seed'> {
  * validation loss and accuracy, alpha; on `all`: worst-group losses.
  */
 export function runPolisGroupRobust(method: RobustMethod, seed: number, config: PolisGroupRobustConfig): MetricRecord[] {
+  return runPolisGroupRobustPopulation([{ method, seed }], config, { population: false })[0]!;
+}
+
+/**
+ * {@link runPolisGroupRobust} for several (method, seed) runs on one conversation, trained as one
+ * `GroupRobustPopulation` (`population: false`: one by one); each run's records equal its run alone, bit for bit.
+ */
+export function runPolisGroupRobustPopulation(
+  cells: readonly { method: RobustMethod; seed: number }[],
+  config: PolisGroupRobustConfig,
+  how: { population?: boolean } = {},
+): MetricRecord[][] {
   const { conversation, steps, max_statements, ...pairOptions } = config;
   const table = polisPreferenceTable(conversation, max_statements === undefined ? {} : { max_statements });
-  const { train, val } = polisGroupPairs(table, { ...pairOptions, seed });
   const K = table.statements.length;
   const eye = tf.keep(tf.eye(K));
-  const policy = new LogLinearPolicy({
-    features: (states) => tf.tidy(() => tf.tile(eye.expandDims(0), [states.shape[0], 1, 1]) as tf.Tensor3D),
-    num_responses: K,
-    feature_dim: K,
-    state_dim: 1,
+  const runs = cells.map(({ method, seed }) => {
+    const { train, val } = polisGroupPairs(table, { ...pairOptions, seed });
+    const policy = new LogLinearPolicy({
+      features: (states) => tf.tidy(() => tf.tile(eye.expandDims(0), [states.shape[0], 1, 1]) as tf.Tensor3D),
+      num_responses: K,
+      feature_dim: K,
+      state_dim: 1,
+    });
+    return { policy, train, val, config: { ...ROBUST_METHODS[method], reference: 'uniform' as const, seed, max_steps: steps } };
   });
   try {
-    const result = trainGroupRobust({
-      policy,
-      train,
-      val,
-      config: { ...ROBUST_METHODS[method], reference: 'uniform', seed, max_steps: steps },
+    const results = (how.population ?? true) ? trainGroupRobustPopulation(runs) : runs.map((run) => trainGroupRobust(run));
+    return results.map((result, r) => {
+      const records = result.records.slice();
+      table.groups.forEach((g, i) => records.push({ step: 0, group: g, metric: 'participant_share', value: table.shares[i]! }));
+      records.push({ step: 0, group: ALL_GROUPS, metric: 'train_pairs', value: runs[r]!.train.chosen.length });
+      return records;
     });
-    const records = result.records.slice();
-    table.groups.forEach((g, i) => records.push({ step: 0, group: g, metric: 'participant_share', value: table.shares[i]! }));
-    records.push({ step: 0, group: ALL_GROUPS, metric: 'train_pairs', value: train.chosen.length });
-    return records;
   } finally {
-    policy.dispose();
+    runs.forEach((run) => run.policy.dispose());
     eye.dispose();
   }
 }

@@ -3,8 +3,16 @@
  * splits, DPO/IS-DPO/GR-DPO and IPO/IS-IPO/GR-IPO) and GR-DPO against DPO on Polis statement pairs.
  */
 import { ROBUST_METHODS, type RobustMethod } from '../../robust/methods';
-import { AUTHORS_SCENARIO_I, AUTHORS_SCENARIO_METHODS, runAuthorsScenario, runBanditGroupRobust, type AuthorsScenarioMethod } from '../../studies/groupRobustBandit';
-import { runPolisGroupRobust } from '../../studies/polisPairwise';
+import {
+  AUTHORS_SCENARIO_I,
+  AUTHORS_SCENARIO_METHODS,
+  runAuthorsScenario,
+  runAuthorsScenarioPopulation,
+  runBanditGroupRobust,
+  runBanditGroupRobustPopulation,
+  type AuthorsScenarioMethod,
+} from '../../studies/groupRobustBandit';
+import { runPolisGroupRobust, runPolisGroupRobustPopulation } from '../../studies/polisPairwise';
 import { defineExperiment } from '../define';
 import { registerExperiment } from '../registry';
 
@@ -18,6 +26,16 @@ export const groupRobustLinear = registerExperiment(
     sweep: { name: 'split', values: ['even', 'uneven'] },
     config: (mode) => ({ steps: { smoke: 60, full: 1000 }[mode] }),
     run: (cell) => runBanditGroupRobust(cell.method as RobustMethod, cell.seed, { split: cell.sweepValue as 'even' | 'uneven', steps: cell.config.steps }),
+    // Cells of one split train together (GroupRobustPopulation; each cell's records equal its run alone).
+    population: {
+      key: (cell) => String(cell.sweepValue),
+      maxSize: 120,
+      run: (cells) =>
+        runBanditGroupRobustPopulation(
+          cells.map((c) => ({ method: c.method as RobustMethod, seed: c.seed })),
+          { split: cells[0]!.sweepValue as 'even' | 'uneven', steps: cells[0]!.config.steps },
+        ),
+    },
   }),
 );
 
@@ -34,6 +52,14 @@ export const polisGroupRobust = registerExperiment(
     sweep: { name: 'conversation', values: { smoke: ['15-per-hour-seattle'], full: [...POLIS_ROBUST_CONVERSATIONS] } },
     config: (mode) => ({ steps: { smoke: 60, full: 1000 }[mode] }),
     run: (cell) => runPolisGroupRobust(cell.method as RobustMethod, cell.seed, { conversation: String(cell.sweepValue), steps: cell.config.steps }),
+    population: {
+      key: (cell) => String(cell.sweepValue),
+      run: (cells) =>
+        runPolisGroupRobustPopulation(
+          cells.map((c) => ({ method: c.method as RobustMethod, seed: c.seed })),
+          { conversation: String(cells[0]!.sweepValue), steps: cells[0]!.config.steps },
+        ),
+    },
   }),
 );
 
@@ -50,5 +76,15 @@ export const groupRobustAuthors = registerExperiment(
     seeds: { smoke: [0, 1], full: Array.from({ length: AUTHORS_SCENARIO_I.seeds }, (_, i) => i) },
     config: (mode) => ({ steps: { smoke: 100, full: AUTHORS_SCENARIO_I.steps }[mode], log_every: { smoke: 25, full: 100 }[mode] }),
     run: (cell) => runAuthorsScenario(cell.method as AuthorsScenarioMethod, cell.seed, { steps: cell.config.steps, log_every: cell.config.log_every }),
+    // The gradient methods' cells train together; the closed form's run one by one inside the call.
+    population: {
+      key: () => 'all',
+      maxSize: 140,
+      run: (cells) =>
+        runAuthorsScenarioPopulation(
+          cells.map((c) => ({ method: c.method as AuthorsScenarioMethod, seed: c.seed })),
+          { steps: cells[0]!.config.steps, log_every: cells[0]!.config.log_every },
+        ),
+    },
   }),
 );

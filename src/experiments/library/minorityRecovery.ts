@@ -29,6 +29,7 @@ function recoveryExperiment(name: string, extraWarmStartSteps: number, descripti
     // (one population; the records of each equal its run alone, bit for bit).
     population: {
       key: () => 'all',
+      maxSize: 100,
       run: (cells) =>
         runTableRecoveryPopulation(
           cells.map((cell) => {
