@@ -21,6 +21,8 @@ export { personaCorpus, writeDocument, CORPUS_STYLES, CORPUS_GENRES } from './co
 export type { CorpusDocument, PersonaCorpusOptions } from './corpus';
 export { GRULanguagePolicy } from './gruPolicy';
 export type { GRULanguagePolicyOptions, GRULanguagePolicyArchitecture } from './gruPolicy';
+// Also registers the GRU policy with stackPolicies, so that GRPOPopulation can train GRU runs together.
+export { GRULanguagePopulation } from './gruPopulation';
 export { languagePolicyToJSON, languagePolicyFromJSON, saveLanguagePolicy, loadLanguagePolicy } from './persistence';
 export type { LanguagePolicyFile } from './persistence';
 export { pretrainLanguagePolicy } from './pretrain';
