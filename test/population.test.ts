@@ -197,3 +197,32 @@ test('one-workflow table study as a population: GRPO-family runs (grpo, grpo_bat
   assert.ok(!together[0]!.some((x) => x.metric.includes('alpha') || x.metric.startsWith('group_weight')));
   assert.throws(() => runOneWorkflowTablePopulation([{ method: 'dpo', seed: 0 }], table, s), /'dpo' is not a GRPO-family method/);
 });
+
+test('population: exact also where a product sums more than 48 terms (64 prompts, hidden 64, 60 responses: the run-by-run products)', async () => {
+  await initBackend();
+  const groups = ['g0', 'g1', 'g2'];
+  const K = 60;
+  const make = (seed: number, shift: number) => ({
+    policy: new CategoricalMLPPolicy({ numResponses: K, groups, embeddingDim: 8, hiddenSizes: [64], seed }),
+    task: tableTask({
+      groups,
+      shares: [0.5, 0.3, 0.2],
+      rewardTable: Object.fromEntries(groups.map((g, i) => [g, Array.from({ length: K }, (_, k) => ((k + 7 * i + shift) % K) / K)])),
+    }),
+    config: { prompts_per_step: 64, num_generations: 2, learning_rate: 0.02, seed: seed + 100, advantage: seed % 2 ? 'pgrpo' : 'grpo' } as GRPOConfig,
+  });
+  const alone = [0, 1].map((seed) => {
+    const run = make(seed, seed);
+    const { records, trainer } = trainAlone(run, 4);
+    trainer.dispose();
+    return { records, weights: weightsOf(run.policy) };
+  });
+  const runs = [0, 1].map((seed) => make(seed, seed));
+  const population = new GRPOPopulation(runs);
+  const records = population.train(4);
+  population.dispose();
+  runs.forEach((run, r) => {
+    assert.deepStrictEqual(records[r], alone[r]!.records, `run ${r}: records`);
+    assert.deepStrictEqual(weightsOf(run.policy), alone[r]!.weights, `run ${r}: weights`);
+  });
+});

@@ -12,8 +12,9 @@
  * The bias is added by its own kernel, not fused into the product: tfjs's fused product only takes
  * one bias for the whole batch, and its rounding differs from product-then-add, so fusing it would
  * make a run of a population differ from the same run alone. With product-then-add, run r of a
- * stacked population gets the same bits as its single run (the batched product computes each slice
- * exactly as the 2-D one; tested in test/population.test.ts).
+ * stacked population gets the same bits as its single run: on wasm the batched product computes each
+ * slice exactly as the 2-D one while the summed (shared) axis has at most 48 entries, and longer ones
+ * are taken run by run (see `product`; tested in test/population.test.ts at sizes on both sides).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -53,7 +54,7 @@ function activationGrad(dy: tf.Tensor, y: tf.Tensor, activation: DenseActivation
  * activation.
  */
 function forward(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor | null, activation: DenseActivation): tf.Tensor {
-  let z = tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D) as tf.Tensor;
+  let z = product(x, w);
   if (b !== null) z = tf.add(z, b.rank === 1 ? b : tf.reshape(b, [b.shape[0]!, 1, b.shape[1]!]));
   if (activation === 'tanh') return tf.tanh(z);
   return activation === 'relu' ? tf.relu(z) : z;
@@ -67,7 +68,29 @@ function productT(a: tf.Tensor, b: tf.Tensor, transposeA: boolean): tf.Tensor {
   if (tf.getBackend() === 'cpu') return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, !transposeA);
   // The last two axes are swapped; a population's leading run axis stays in place.
   const t = (x: tf.Tensor) => (x.rank === 2 ? tf.transpose(x) : tf.transpose(x, [0, 2, 1]));
-  return transposeA ? tf.matMul(t(a) as tf.Tensor2D, b as tf.Tensor2D) : tf.matMul(a as tf.Tensor2D, t(b) as tf.Tensor2D);
+  return transposeA ? product(t(a), b) : product(a, t(b));
+}
+
+/**
+ * Shared-axis length up to which a batched product equals its per-run 2-D products on wasm. A 2-D
+ * product (or a batch of one) goes to XNNPACK, which sums the shared axis in order; a batch of
+ * several runs goes to tfjs's own loop, which sums it in blocks of 48 and then adds the block sums.
+ */
+const WASM_EXACT_SHARED = 48;
+
+/**
+ * `a b` for `a` `[n, k]`, `b` `[k, m]`, or for every run of `[R, n, k]` and `[R, k, m]`. On wasm a
+ * population's product with `k` > 48 is taken run by run, as the 2-D products of the single runs
+ * (exact, but every slice of the leading axis copies the whole tensor on wasm: slow for large R).
+ */
+function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.rank === 2 || a.shape[0] === 1 || a.shape[2]! <= WASM_EXACT_SHARED || tf.getBackend() !== 'wasm') {
+    return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+  }
+  const slice = (x: tf.Tensor, r: number) => tf.reshape(tf.slice(x, [r, 0, 0], [1, x.shape[1]!, x.shape[2]!]), [x.shape[1]!, x.shape[2]!]) as tf.Tensor2D;
+  const outs: tf.Tensor[] = [];
+  for (let r = 0; r < a.shape[0]!; r++) outs.push(tf.expandDims(tf.matMul(slice(a, r), slice(b, r)), 0));
+  return tf.concat(outs, 0);
 }
 
 type DenseOp = (...inputs: tf.Tensor[]) => tf.Tensor;

@@ -226,9 +226,10 @@ export function mlpLogits(arch: CategoricalMLPArchitecture, params: MLPParameter
   if (features !== null) parts.push(features);
   if (params.embedding !== null) {
     // One-hot times table instead of tf.gather: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
+    // Through dense (no bias, no gradient into the one-hot data): its products are exact per run for a population.
     let oneHot = tf.cast(tf.oneHot(tf.tensor1d(groupIds, 'int32'), arch.groups.length), 'float32');
     if (runs) oneHot = tf.reshape(oneHot, [params.embedding.shape[0]!, -1, arch.groups.length]);
-    parts.push(tf.matMul(oneHot as tf.Tensor2D, params.embedding as tf.Tensor2D));
+    parts.push(dense(oneHot as tf.Tensor2D, params.embedding as tf.Tensor2D, null, { inputGradient: false }));
   }
   let h = parts.length === 1 ? parts[0]! : tf.concat(parts, -1);
   params.layers.forEach(({ w, b }, l) => {

@@ -21,6 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { SavedCheckpoint } from '../checkpoint/files';
 import type { MetricRecord } from '../frames';
 import { stackPolicies, type PolicyPopulation } from '../policy/population';
+import '../lm/gruPopulation'; // registers the GRU language policy's population with stackPolicies
 import type { PolicyContexts, Policy, SampledResponses } from '../policy/types';
 import { Adam } from './adam';
 import { clipByGlobalNormPerRun } from './clip';
