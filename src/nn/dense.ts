@@ -83,7 +83,7 @@ const WASM_EXACT_SHARED = 48;
  * population's product with `k` > 48 is taken run by run, as the 2-D products of the single runs
  * (exact, but every slice of the leading axis copies the whole tensor on wasm: slow for large R).
  */
-function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+export function product(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
   if (a.rank === 2 || a.shape[0] === 1 || a.shape[2]! <= WASM_EXACT_SHARED || tf.getBackend() !== 'wasm') {
     return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
   }

@@ -22,6 +22,7 @@
  * pairs a step takes (`batch_size` for `paper`, the training set's size for `authors_code`) and
  * `feature_dim`; `pair_log_ratios` must be true (the population is the log-linear fast path).
  */
+import { product } from '../nn/dense';
 import * as tf from '@tensorflow/tfjs';
 import type { PairResponse, PairwiseGroupData } from '../data/groupLinearBandit';
 import { recordsToFrame, type MetricRecord } from '../frames';
@@ -338,7 +339,7 @@ export class GroupRobustPopulation {
         const rows = index === null ? null : tf.tensor1d(index, 'int32');
         const pick = <T extends tf.Tensor>(x: T) => (rows === null ? x : (tf.gather(x, rows) as T));
         const picked = tf.reshape(pick(this.differences), [R, B, d]);
-        const ratios = tf.reshape(tf.matMul(picked, tf.reshape(this.theta, [R, d, 1])), [R, B]);
+        const ratios = tf.reshape(product(picked, tf.reshape(this.theta, [R, d, 1])), [R, B]); // exact per run at any d (see nn/dense.ts)
         const margins = tf.sub(ratios, tf.reshape(pick(this.refMargins), [R, B]));
         const losses = this.perPairLosses(margins);
         const read = tf.concat([margins, losses], 1).dataSync() as Float32Array;
