@@ -70,5 +70,37 @@ export function lineWriter(stream: ProgressStream, tty: boolean): (line: string,
 export function inPlaceHtmlDisplay(): ProgressHtmlDisplay {
   const display = newNotebookDisplay();
   if (!display) throw new Error('a notebook progress bar needs a tslab kernel; pass a display, or use terminal progress');
-  return display;
+  return busyTolerant(display);
+}
+
+/**
+ * tslab's kernel socket takes one send at a time and throws `EBUSY` when updates come in a burst (the
+ * cells of a population finishing together): thrown from a worker's message handler, that killed the
+ * kernel. Here an update met by `EBUSY` is kept and sent by a retry a moment later; updates arriving
+ * meanwhile replace it, so the latest one is shown. Any other error is thrown as before.
+ */
+export function busyTolerant(display: ProgressHtmlDisplay, retryMs = 20): ProgressHtmlDisplay {
+  let pending: string | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const send = (html: string) => {
+    try {
+      display.html(html);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException)?.code !== 'EBUSY') throw err;
+      pending = html;
+      timer ??= setTimeout(flush, retryMs);
+    }
+  };
+  const flush = () => {
+    timer = null;
+    const html = pending;
+    pending = null;
+    if (html !== null) send(html);
+  };
+  return {
+    html: (html: string) => {
+      if (timer !== null) pending = html;
+      else send(html);
+    },
+  };
 }

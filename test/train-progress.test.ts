@@ -131,3 +131,28 @@ test('GRPOTrainer.train: progress false writes nothing, off by default outside a
   assert.deepEqual(on.value, off.value, 'same records with and without progress');
   assert.deepEqual(byDefault.value, off.value);
 });
+
+test('notebook display: an update met by EBUSY (tslab socket busy in a burst) is retried, the latest one wins; other errors are thrown', async () => {
+  const { busyTolerant } = await import('../src/progress');
+  const shown: string[] = [];
+  let busy = 2; // the next two sends fail as tslab's socket does during a burst
+  const display = busyTolerant({
+    html: (h: string) => {
+      if (busy > 0) {
+        busy -= 1;
+        throw Object.assign(new Error('Socket is busy writing'), { code: 'EBUSY' });
+      }
+      shown.push(h);
+    },
+  }, 5);
+  display.html('a'); // EBUSY: kept, retry scheduled
+  display.html('b'); // replaces the kept one
+  display.html('c');
+  await new Promise((r) => setTimeout(r, 30)); // the retry meets EBUSY once more, then sends
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(shown, ['c']);
+  display.html('d');
+  assert.deepEqual(shown, ['c', 'd']);
+  const failing = busyTolerant({ html: () => { throw new Error('closed'); } });
+  assert.throws(() => failing.html('x'), /closed/);
+});
