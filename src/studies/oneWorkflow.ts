@@ -205,7 +205,15 @@ export function runOneWorkflowTablePopulation(
   table: PreferenceTable,
   s: OneWorkflowTableSettings,
 ): MetricRecord[][] {
-  const prepared = runs.map((r) => prepareTableRun(r.method, r.seed, table, s));
+  return trainPrepared(runs, runs.map((r) => prepareTableRun(r.method, r.seed, table, s)), s);
+}
+
+/** Trains prepared runs (their policies, tasks, evaluations) as one GRPO-family population and finishes each; frees the policies. */
+function trainPrepared(
+  runs: readonly { method: OneWorkflowMethod; seed: number }[],
+  prepared: readonly { policy: Policy; task: Task; evaluate: (step: number) => void; finish: (training: MetricRecord[]) => MetricRecord[] }[],
+  s: OneWorkflowSettings,
+): MetricRecord[][] {
   try {
     const trained = trainGrpoFamilyPopulation(
       prepared.map((p, r) => ({ method: runs[r]!.method, seed: runs[r]!.seed, policy: p.policy, task: p.task, evaluate: p.evaluate })),
@@ -329,19 +337,11 @@ export function runOneWorkflowPersona(method: OneWorkflowMethod, seed: number, s
 
 /**
  * {@link runOneWorkflowPersona} for several GRPO-family runs, trained as one population of GRU
- * policies; each run's records equal its run alone, bit for bit.
+ * policies; each run's records equal its run alone, bit for bit. Not used by the persona experiment:
+ * on wasm a GRU population at these sizes is slower than its runs one by one (see README, Populations).
  */
 export function runOneWorkflowPersonaPopulation(runs: readonly { method: OneWorkflowMethod; seed: number }[], s: OneWorkflowPersonaSettings): MetricRecord[][] {
-  const prepared = runs.map((r) => preparePersonaRun(r.method, r.seed, s));
-  try {
-    const trained = trainGrpoFamilyPopulation(
-      prepared.map((p, r) => ({ method: runs[r]!.method, seed: runs[r]!.seed, policy: p.policy, task: p.task, evaluate: p.evaluate })),
-      s,
-    );
-    return prepared.map((p, r) => p.finish(trained[r]!));
-  } finally {
-    prepared.forEach((p) => p.policy.dispose());
-  }
+  return trainPrepared(runs, runs.map((r) => preparePersonaRun(r.method, r.seed, s)), s);
 }
 
 /** A persona run up to its training (see `prepareTableRun`). */
