@@ -170,7 +170,7 @@ function kitPopulation(runs: readonly SweepRun[], steps: number): RunLog[] {
   let pop: GRPOPopulation | null = null;
   try {
     pop = new GRPOPopulation(built);
-    pop.train(steps, { keepHistory: false, onStep: (perRun) => perRun.forEach((records, r) => logs[r]!.add(records)) });
+    pop.train(steps, { progress: false, keepHistory: false, onStep: (perRun) => perRun.forEach((records, r) => logs[r]!.add(records)) });
   } finally {
     pop?.dispose();
     for (const b of built) b.policy.dispose();

@@ -156,3 +156,19 @@ test('notebook display: an update met by EBUSY (tslab socket busy in a burst) is
   const failing = busyTolerant({ html: () => { throw new Error('closed'); } });
   assert.throws(() => failing.html('x'), /closed/);
 });
+
+test('population progress: the windowed reward per group is over all runs\' samples', async () => {
+  const { TrainProgressTracker } = await import('../src/trainer/progress');
+  const reports: { rewardByGroup: { group: string; reward: number }[] }[] = [];
+  const tracker = new TrainProgressTracker(2, (p) => reports.push(p), { window: 10, clock: () => 0, due: () => true });
+  const run = (a: number, na: number, b: number, nb: number): MetricRecord[] => [
+    { step: 0, group: 'a', metric: 'reward_mean', value: a },
+    { step: 0, group: 'a', metric: 'num_samples', value: na },
+    { step: 0, group: 'b', metric: 'reward_mean', value: b },
+    { step: 0, group: 'b', metric: 'num_samples', value: nb },
+  ];
+  tracker.step([run(1, 3, 0, 1), run(0, 1, 1, 3)]); // a: (3 + 0) / 4, b: (0 + 3) / 4
+  tracker.finish();
+  const last = reports.at(-1)!.rewardByGroup;
+  assert.deepEqual(last, [{ group: 'a', reward: 0.75 }, { group: 'b', reward: 0.75 }]);
+});

@@ -306,7 +306,7 @@ export function runTableRecoveryPopulation(runs: readonly TableRecoveryRun[]): M
     }
     const population = new GRPOPopulation(prepared.map((p) => ({ policy: p.policy, task: p.task, config: p.trainerConfig })));
     try {
-      const records = population.train(prepared[0]!.settings.steps);
+      const records = population.train(prepared[0]!.settings.steps, { progress: false }); // cells of an experiment: the runner shows progress
       return records.map((rs, r) => [...rs, ...recoveryRecords(prepared[r]!, runs[r]!.table, warm[r]!)]);
     } finally {
       population.dispose();

@@ -104,6 +104,7 @@ function trainGrpoFamilyPopulation(runs: readonly FamilyRun[], s: OneWorkflowSet
   const population = new GRPOPopulation(runs.map((run) => ({ policy: run.policy, task: run.task, config: grpoConfig(run.method, run.seed, s) })));
   try {
     population.train(s.steps, {
+      progress: false, // cells of an experiment: the runner shows progress
       keepHistory: false,
       onStep: (perRun, step) => {
         perRun.forEach((rs, r) => records[r]!.push(...rs));

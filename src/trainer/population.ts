@@ -28,6 +28,7 @@ import { clipByGlobalNormPerRun } from './clip';
 import type { GRPOConfig, ResolvedGRPOConfig } from './config';
 import { GRPOTrainer, type GRPOCheckpoint, type ScoredStep } from './grpo';
 import { grpoLoss, type GRPOLossInput } from './loss';
+import { trainProgress, type TrainProgressOption } from './progress';
 import { TOKEN_STAT_NAMES, TOKEN_STATS, type TokenStatName } from './metrics';
 import type { Prompt, Task } from './task';
 
@@ -44,6 +45,8 @@ export interface PopulationTrainOptions {
   onStep?: (records: MetricRecord[][], step: number) => void;
   /** Keep this call's records in each run's history and return them (default true); false keeps memory flat. */
   keepHistory?: boolean;
+  /** Progress bar as `GRPOTrainer.train`'s (reward per group over all runs' samples); same defaults. */
+  progress?: TrainProgressOption;
 }
 
 /** Configuration keys that may differ between the runs of a population. */
@@ -142,11 +145,14 @@ export class GRPOPopulation {
     if (!Number.isInteger(steps) || steps < 0) throw new Error(`steps must be a non-negative integer, got ${steps}`);
     const keep = options.keepHistory ?? true;
     const out: MetricRecord[][] = this.runs.map(() => []);
+    const progress = trainProgress(steps, options.progress);
     for (let s = 0; s < steps; s++) {
       const records = this.stepOnce(keep);
+      progress?.step(records);
       options.onStep?.(records, this.stepCount - 1);
       if (keep) records.forEach((rs, r) => out[r]!.push(...rs));
     }
+    progress?.finish();
     this.writeBack();
     return out;
   }

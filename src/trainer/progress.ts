@@ -108,22 +108,29 @@ export class TrainProgressTracker {
     this.emit(false, this.started);
   }
 
-  /** Records one finished step (its metric records: `reward_mean` and `num_samples` per group are read). */
-  step(records: readonly MetricRecord[]): void {
+  /**
+   * Records one finished step: its metric records (`reward_mean` and `num_samples` per group are
+   * read), or each run's records for a population's step (the reward is then over all runs' samples).
+   */
+  step(records: readonly MetricRecord[] | readonly (readonly MetricRecord[])[]): void {
     this.done += 1;
-    const means = new Map<string, number>();
-    const counts = new Map<string, number>();
-    for (const r of records) {
-      if (r.group === 'all') continue;
-      if (r.metric === 'reward_mean') means.set(r.group, r.value);
-      else if (r.metric === 'num_samples') counts.set(r.group, r.value);
-    }
+    const runs = (records.length > 0 && Array.isArray(records[0]) ? records : [records]) as readonly (readonly MetricRecord[])[];
     const stepSums = new Map<string, [number, number]>();
-    for (const [group, mean] of means) {
-      const n = counts.get(group) ?? 0;
-      if (!(n > 0) || !Number.isFinite(mean)) continue;
-      if (!this.groups.includes(group)) this.groups.push(group);
-      stepSums.set(group, [mean * n, n]);
+    for (const run of runs) {
+      const means = new Map<string, number>();
+      const counts = new Map<string, number>();
+      for (const r of run) {
+        if (r.group === 'all') continue;
+        if (r.metric === 'reward_mean') means.set(r.group, r.value);
+        else if (r.metric === 'num_samples') counts.set(r.group, r.value);
+      }
+      for (const [group, mean] of means) {
+        const n = counts.get(group) ?? 0;
+        if (!(n > 0) || !Number.isFinite(mean)) continue;
+        if (!this.groups.includes(group)) this.groups.push(group);
+        const sums = stepSums.get(group) ?? [0, 0];
+        stepSums.set(group, [sums[0] + mean * n, sums[1] + n]);
+      }
     }
     this.recent.push(stepSums);
     if (this.recent.length > this.options.window) this.recent.shift();
