@@ -26,7 +26,7 @@ import { product } from '../nn/dense';
 import * as tf from '@tensorflow/tfjs';
 import type { PairResponse, PairwiseGroupData } from '../data/groupLinearBandit';
 import { recordsToFrame, type MetricRecord } from '../frames';
-import { Adam, type AdamState } from '../trainer/adam';
+import { Adam, runAdamState, stackAdamStates, type AdamState } from '../trainer/adam';
 import type { TrainOptions } from '../trainer/grpo';
 import type { GroupRobustCheckpoint } from './checkpoint';
 import type { GroupRobustConfig, ResolvedGroupRobustConfig } from './config';
@@ -150,7 +150,8 @@ export class GroupRobustPopulation {
         const adam = new Adam([this.theta], { learning_rate: configs[0]!.learning_rate });
         this.optimizer = { name: 'adam', adam };
         try {
-          adam.setState(stackAdamStates(trainers));
+          // Fresh runs' moments are zeros, as the new optimiser's; resumed runs bring theirs.
+          if (built !== undefined) adam.setState(stackAdamStates(trainers.map((t) => t.optimizerState.state as AdamState), 'GroupRobustPopulation'));
         } catch (err) {
           adam.dispose();
           throw err;
@@ -256,7 +257,7 @@ export class GroupRobustPopulation {
     return this.runs.map((trainer, r) => {
       trainer.optimizerState =
         adam !== null
-          ? { name: 'adam', state: { step: adam.step, m: [adam.m[0]!.slice(r * d, (r + 1) * d)], v: [adam.v[0]!.slice(r * d, (r + 1) * d)] } }
+          ? { name: 'adam', state: runAdamState(adam, r, [d]) }
           : { name: 'sgd', state: { step: (opt as { step: number }).step } };
       return trainer.checkpoint();
     });
@@ -463,14 +464,6 @@ function checkBatchRows(trainers: readonly GroupRobustTrainer[]): number {
     if (b !== rows[0]) throw new Error(`GroupRobustPopulation: run ${r} takes ${describe(r)} a step but run 0 takes ${describe(0)}; a population's runs take equally many pairs a step`);
   });
   return rows[0]!;
-}
-
-/** The runs' Adam states as the population's optimiser over the stacked theta holds them (runs end to end). */
-function stackAdamStates(trainers: readonly GroupRobustTrainer[]): AdamState {
-  const states = trainers.map((t) => t.optimizerState.state as AdamState);
-  const steps = new Set(states.map((s) => s.step));
-  if (steps.size > 1) throw new Error(`GroupRobustPopulation: the runs' optimisers are at different steps (${[...steps].join(', ')})`);
-  return { step: states[0]!.step, m: [states.flatMap((s) => s.m[0]!)], v: [states.flatMap((s) => s.v[0]!)] };
 }
 
 /** The runs' SGD step count (equal across runs). */

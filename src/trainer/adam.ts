@@ -162,3 +162,24 @@ export function checkAdamState(state: unknown, sizes: readonly number[], path: s
   }
   return state as AdamState;
 }
+
+/**
+ * The Adam states of R runs of one model laid out as one {@link Adam} over their stacked variables
+ * holds them (a population, e.g. src/trainer/population.ts): each variable's moments of run 0, then
+ * run 1, ... The runs must be at one step; otherwise an error naming `owner` and the steps.
+ */
+export function stackAdamStates(states: readonly AdamState[], owner: string): AdamState {
+  const steps = new Set(states.map((s) => s.step));
+  if (steps.size > 1) throw new Error(`${owner}: the runs' optimisers are at different steps (${[...steps].join(', ')})`);
+  return {
+    step: states[0]!.step,
+    m: states[0]!.m.map((_, j) => states.flatMap((s) => s.m[j]!)),
+    v: states[0]!.v.map((_, j) => states.flatMap((s) => s.v[j]!)),
+  };
+}
+
+/** Run r's part of a state laid out by {@link stackAdamStates}, given one run's variable sizes. */
+export function runAdamState(state: AdamState, r: number, sizes: readonly number[]): AdamState {
+  const part = (moments: number[][]) => moments.map((x, j) => x.slice(r * sizes[j]!, (r + 1) * sizes[j]!));
+  return { step: state.step, m: part(state.m), v: part(state.v) };
+}

@@ -23,7 +23,7 @@ import type { MetricRecord } from '../frames';
 import { stackPolicies, type PolicyPopulation } from '../policy/population';
 import '../lm/gruPopulation'; // registers the GRU language policy's population with stackPolicies
 import type { PolicyContexts, Policy, SampledResponses } from '../policy/types';
-import { Adam } from './adam';
+import { Adam, runAdamState, stackAdamStates } from './adam';
 import { clipByGlobalNormPerRun } from './clip';
 import type { GRPOConfig, ResolvedGRPOConfig } from './config';
 import { GRPOTrainer, type GRPOCheckpoint, type ScoredStep } from './grpo';
@@ -87,7 +87,8 @@ export class GRPOPopulation {
       this.policies = stackPolicies(trainers.map((t) => t.policy));
       this.reference = this.shared.beta > 0 ? stackPolicies(trainers.map((t) => t.reference!)) : null;
       this.adam = new Adam(this.policies.trainableVariables(), { learning_rate: this.shared.learning_rate });
-      this.adam.setState(stackAdamStates(trainers));
+      // Fresh runs' moments are zeros, as the new optimiser's; resumed runs bring theirs.
+      if (built !== undefined) this.adam.setState(stackAdamStates(trainers.map((t) => t.optimizer.getState()), 'GRPOPopulation'));
     } catch (err) {
       trainers.forEach((t) => t.dispose());
       throw err;
@@ -172,12 +173,7 @@ export class GRPOPopulation {
     this.policies.writeBack();
     const state = this.adam.getState();
     return this.runs.map((trainer, r) => {
-      const sizes = trainer.optimizer.variableSizes;
-      trainer.optimizer.setState({
-        step: state.step,
-        m: state.m.map((m, j) => m.slice(r * sizes[j]!, (r + 1) * sizes[j]!)),
-        v: state.v.map((v, j) => v.slice(r * sizes[j]!, (r + 1) * sizes[j]!)),
-      });
+      trainer.optimizer.setState(runAdamState(state, r, trainer.optimizer.variableSizes));
       return trainer.checkpoint();
     });
   }
@@ -339,15 +335,4 @@ function checkSharedConfig(configs: readonly ResolvedGRPOConfig[]): ResolvedGRPO
   return first;
 }
 
-/** The runs' Adam states laid out as the population's optimiser holds them (each variable's runs end to end). */
-function stackAdamStates(trainers: readonly GRPOTrainer[]) {
-  const states = trainers.map((t) => t.optimizer.getState());
-  const steps = new Set(states.map((s) => s.step));
-  if (steps.size > 1) throw new Error(`GRPOPopulation: the runs' optimisers are at different steps (${[...steps].join(', ')})`);
-  return {
-    step: states[0]!.step,
-    m: states[0]!.m.map((_, j) => states.flatMap((s) => s.m[j]!)),
-    v: states[0]!.v.map((_, j) => states.flatMap((s) => s.v[j]!)),
-  };
-}
 
