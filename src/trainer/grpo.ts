@@ -18,7 +18,7 @@ import { clipByGlobalNorm } from './clip';
 import { GroupRobustWeights } from './groupWeights';
 import { advantageName, resolveConfig, RESUME_CHECKED_KEYS, type GRPOConfig, type ResolvedGRPOConfig } from './config';
 import { grpoLoss } from './loss';
-import { stepMetrics, TOKEN_STAT_NAMES, TOKEN_STATS, type StepSamples, type TokenStatName } from './metrics';
+import { sampleMajorStats, stepMetrics, TOKEN_STATS, tokenStatSums, type StepSamples, type TokenStatName } from './metrics';
 import { trainProgress, type TrainProgressOption } from './progress';
 import type { Prompt, Response, Task } from './task';
 
@@ -409,19 +409,10 @@ export class GRPOTrainer {
           perToken = { kl: keep(out.kl), low_clipped: keep(out.lowClipped), high_clipped: keep(out.highClipped), entropy: keep(ev.entropy) };
           return out.loss;
         }, vars);
-        // Per-sample token statistics, read back with everything else. Statistic-major [TOKEN_STATS, N],
-        // flattened: stacking on a new first axis is a few block copies, while stacking per-sample sums
-        // along axis 1 copies one number at a time on wasm (0.5 ms per step at N = 512). One sum over
-        // tokens then serves all five statistics. Stacked in TOKEN_STAT_NAMES order, which stepMetrics reads by name.
+        // Per-sample token statistics, read back with everything else: statistic-major [TOKEN_STATS, N],
+        // flattened, in TOKEN_STAT_NAMES order, which stepMetrics reads by name.
         const d = perToken!;
-        stats.push(
-          own(
-            tf.tidy(() => {
-              const byName: Record<TokenStatName, tf.Tensor> = { tokens: mask, kl: d.kl, low_clipped: d.low_clipped, high_clipped: d.high_clipped, entropy: tf.mul(d.entropy, mask) };
-              return tf.reshape(tf.sum(tf.stack(TOKEN_STAT_NAMES.map((name) => byName[name])), 2), [-1]);
-            }),
-          ),
-        );
+        stats.push(own(tf.tidy(() => tf.reshape(tokenStatSums(d, mask), [-1]))));
         losses.push(own(value));
         const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
         try {
@@ -488,19 +479,6 @@ export class GRPOTrainer {
     }
     return { rewards, parts, generationGroups, groupOf, preferenceGroups };
   }
-}
-
-/**
- * Reorders the packed read-back from statistic-major (`[TOKEN_STATS, N]`, then the tail of losses
- * and norms) to the sample-major `[N, TOKEN_STATS]` layout of {@link StepSamples.tokenStats}.
- */
-function sampleMajorStats(packed: Float32Array, N: number): Float32Array {
-  const out = new Float32Array(packed.length);
-  for (let k = 0; k < TOKEN_STATS; k++) {
-    for (let i = 0; i < N; i++) out[i * TOKEN_STATS + k] = packed[k * N + i]!;
-  }
-  out.set(packed.subarray(N * TOKEN_STATS), N * TOKEN_STATS);
-  return out;
 }
 
 /** The error for a reward that is not a number, not finite, or beyond {@link MAX_REWARD_MAGNITUDE}, naming the sample and its groups. */

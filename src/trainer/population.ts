@@ -29,7 +29,7 @@ import type { GRPOConfig, ResolvedGRPOConfig } from './config';
 import { GRPOTrainer, type GRPOCheckpoint, type ScoredStep } from './grpo';
 import { grpoLoss, type GRPOLossInput } from './loss';
 import { trainProgress, type TrainProgressOption } from './progress';
-import { TOKEN_STAT_NAMES, TOKEN_STATS, type TokenStatName } from './metrics';
+import { sampleMajorStats, TOKEN_STATS, tokenStatSums, type TokenStatName } from './metrics';
 import type { Prompt, Task } from './task';
 
 /** One run of a population: its own policy (trained in place), task and configuration. */
@@ -275,14 +275,7 @@ export class GRPOPopulation {
         }, vars);
         own(value);
         const d = perToken!;
-        stats.push(
-          own(
-            tf.tidy(() => {
-              const byName: Record<TokenStatName, tf.Tensor> = { tokens: mask, kl: d.kl, low_clipped: d.low_clipped, high_clipped: d.high_clipped, entropy: tf.mul(d.entropy, mask) };
-              return tf.sum(tf.stack(TOKEN_STAT_NAMES.map((name) => byName[name]), 1), 3); // [R, TOKEN_STATS, N]
-            }),
-          ),
-        );
+        stats.push(own(tf.tidy(() => tokenStatSums(d, mask)))); // [R, TOKEN_STATS, N]
         losses.push(runLosses!);
         const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
         try {
@@ -302,14 +295,12 @@ export class GRPOPopulation {
       const flat = packed.dataSync() as Float32Array;
       const S = TOKEN_STATS * N;
       return this.runs.map((_, r) => {
-        const out = new Float32Array(S + 2 * mu);
-        // Sample-major [N, TOKEN_STATS] as the single trainer lays it out, then losses, then norms.
-        for (let k = 0; k < TOKEN_STATS; k++) for (let i = 0; i < N; i++) out[i * TOKEN_STATS + k] = flat[r * S + k * N + i]!;
-        for (let it = 0; it < mu; it++) {
-          out[S + it] = flat[R * S + r * mu + it]!;
-          out[S + mu + it] = flat[R * S + R * mu + r * mu + it]!;
-        }
-        return out;
+        // Run r's read-back as the single trainer packs it (statistics, then losses, then norms), then its layout.
+        const packedRun = new Float32Array(S + 2 * mu);
+        packedRun.set(flat.subarray(r * S, (r + 1) * S));
+        packedRun.set(flat.subarray(R * S + r * mu, R * S + (r + 1) * mu), S);
+        packedRun.set(flat.subarray(R * S + R * mu + r * mu, R * S + R * mu + (r + 1) * mu), S + mu);
+        return sampleMajorStats(packedRun, N);
       });
     } finally {
       tf.dispose(owned);
