@@ -27,7 +27,7 @@
  * than the runs one by one (the batched loop is much slower than XNNPACK); it pays for small GRUs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registerPopulation, type PolicyPopulation, type PopulationEvaluation } from '../policy/population';
+import { registerPopulation, stackVariables, writeBackStacked, type PolicyPopulation, type PopulationEvaluation } from '../policy/population';
 import type { EvaluateOptions, PolicyContexts, SampledResponses } from '../policy/types';
 import type { Rng } from '../random';
 import {
@@ -99,7 +99,7 @@ export class GRULanguagePopulation implements PolicyPopulation {
     const arch = first.architecture();
     this.frozen = stacked !== undefined;
     this.names = first.getWeights().map((w) => w.name);
-    this.vars = stacked ?? stackVariables(policies.map((p) => p.trainableVariables()));
+    this.vars = stacked ?? stackVariables(policies);
     this.params = gruParameters(this.vars, arch.groupEmbeddingDim > 0);
     this.forbidden = forbiddenTokens(this.vocabSize);
   }
@@ -195,16 +195,7 @@ export class GRULanguagePopulation implements PolicyPopulation {
 
   writeBack(): void {
     if (this.frozen) throw new Error('GRULanguagePopulation.writeBack: a cloned population is frozen and never writes back');
-    const data = this.vars.map((v) => v.dataSync() as Float32Array);
-    this.policies.forEach((policy, r) => {
-      policy.setWeights(
-        this.vars.map((v, j) => {
-          const shape = v.shape.slice(1);
-          const size = shape.reduce((a, b) => a * b, 1);
-          return { name: this.names[j]!, shape, values: Array.from(data[j]!.subarray(r * size, (r + 1) * size)) };
-        }),
-      );
-    });
+    writeBackStacked(this.vars, this.names, this.policies);
   }
 
   clone(): GRULanguagePopulation {
@@ -216,11 +207,6 @@ export class GRULanguagePopulation implements PolicyPopulation {
     this.vars.forEach((v) => v.dispose());
     this.forbidden.dispose();
   }
-}
-
-/** Each weight of every run stacked on a new leading axis (one trainable variable per weight). */
-function stackVariables(perRun: readonly tf.Variable[][]): tf.Variable[] {
-  return perRun[0]!.map((_, j) => tf.tidy(() => tf.variable(tf.stack(perRun.map((vars) => vars[j]!)), true)));
 }
 
 registerPopulation(

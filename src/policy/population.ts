@@ -81,10 +81,27 @@ export function stackPolicies(policies: readonly Policy[]): PolicyPopulation {
   return builder.build(policies);
 }
 
-/** The weights of every run stacked on a new leading axis, one variable per weight, in the runs' order. */
-function stackVariables(policies: readonly Policy[]): tf.Variable[] {
+/** The weights of every run stacked on a new leading axis, one variable per weight, in the runs' order (for population classes). */
+export function stackVariables(policies: readonly Policy[]): tf.Variable[] {
   const perRun = policies.map((p) => p.trainableVariables());
   return perRun[0]!.map((_, j) => tf.tidy(() => tf.variable(tf.stack(perRun.map((vars) => vars[j]!)), true)));
+}
+
+/**
+ * Copies run r's slice of every stacked variable into `policies[r]` (`setWeights`, with the weights'
+ * `names` in variable order): the write-back of a population class. One read-back per variable.
+ */
+export function writeBackStacked(vars: readonly tf.Variable[], names: readonly string[], policies: readonly Policy[]): void {
+  const data = vars.map((v) => v.dataSync() as Float32Array);
+  policies.forEach((policy, r) => {
+    policy.setWeights(
+      vars.map((v, j) => {
+        const shape = v.shape.slice(1);
+        const size = shape.reduce((a, b) => a * b, 1);
+        return { name: names[j]!, shape, values: Array.from(data[j]!.subarray(r * size, (r + 1) * size)) };
+      }),
+    );
+  });
 }
 
 function positiveInt(value: number, name: string): void {
@@ -101,6 +118,8 @@ export class CategoricalMLPPopulation implements PolicyPopulation {
   private readonly vars: tf.Variable[];
   private readonly params: MLPParameters;
   private readonly frozen: boolean;
+  /** The weights' names (`getWeights` order), read once. */
+  private readonly names: string[];
 
   /** Stacks `policies` (their current weights); they must share one architecture (an error names the first run that differs). */
   constructor(policies: readonly CategoricalMLPPolicy[], stacked?: tf.Variable[]) {
@@ -114,6 +133,7 @@ export class CategoricalMLPPopulation implements PolicyPopulation {
     });
     this.groupIndex = new Map(this.arch.groups.map((g, i) => [g, i]));
     this.frozen = stacked !== undefined;
+    this.names = policies[0]!.getWeights().map((w) => w.name);
     this.vars = stacked ?? stackVariables(policies);
     // Variable order of CategoricalMLPPolicy: [embedding], then kernel and bias of each layer.
     const hasEmbedding = this.arch.embeddingDim > 0;
@@ -189,16 +209,7 @@ export class CategoricalMLPPopulation implements PolicyPopulation {
 
   writeBack(): void {
     if (this.frozen) throw new Error('CategoricalMLPPopulation.writeBack: a cloned population is frozen and never writes back');
-    const names = this.policies[0]!.getWeights().map((w) => ({ name: w.name, shape: w.shape }));
-    const data = this.vars.map((v) => v.dataSync() as Float32Array);
-    this.policies.forEach((policy, r) => {
-      policy.setWeights(
-        names.map(({ name, shape }, j) => {
-          const size = shape.reduce((a, b) => a * b, 1);
-          return { name, shape, values: Array.from(data[j]!.subarray(r * size, (r + 1) * size)) };
-        }),
-      );
-    });
+    writeBackStacked(this.vars, this.names, this.policies);
   }
 
   clone(): CategoricalMLPPopulation {
