@@ -336,15 +336,6 @@ export function runOneWorkflowPersona(method: OneWorkflowMethod, seed: number, s
   }
 }
 
-/**
- * {@link runOneWorkflowPersona} for several GRPO-family runs, trained as one population of GRU
- * policies; each run's records equal its run alone, bit for bit. Not used by the persona experiment:
- * on wasm a GRU population at these sizes is slower than its runs one by one (see README, Populations).
- */
-export function runOneWorkflowPersonaPopulation(runs: readonly { method: OneWorkflowMethod; seed: number }[], s: OneWorkflowPersonaSettings): MetricRecord[][] {
-  return trainPrepared(runs, runs.map((r) => preparePersonaRun(r.method, r.seed, s)), s);
-}
-
 /** A persona run up to its training (see `prepareTableRun`). */
 function preparePersonaRun(method: OneWorkflowMethod, seed: number, s: OneWorkflowPersonaSettings) {
   const { task, model } = pretrainedPersonaModel(s.corpus, s.pretrain_steps);
