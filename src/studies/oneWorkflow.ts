@@ -206,15 +206,7 @@ export function runOneWorkflowTablePopulation(
   table: PreferenceTable,
   s: OneWorkflowTableSettings,
 ): MetricRecord[][] {
-  return trainPrepared(runs, runs.map((r) => prepareTableRun(r.method, r.seed, table, s)), s);
-}
-
-/** Trains prepared runs (their policies, tasks, evaluations) as one GRPO-family population and finishes each; frees the policies. */
-function trainPrepared(
-  runs: readonly { method: OneWorkflowMethod; seed: number }[],
-  prepared: readonly { policy: Policy; task: Task; evaluate: (step: number) => void; finish: (training: MetricRecord[]) => MetricRecord[] }[],
-  s: OneWorkflowSettings,
-): MetricRecord[][] {
+  const prepared = runs.map((r) => prepareTableRun(r.method, r.seed, table, s));
   try {
     const trained = trainGrpoFamilyPopulation(
       prepared.map((p, r) => ({ method: runs[r]!.method, seed: runs[r]!.seed, policy: p.policy, task: p.task, evaluate: p.evaluate })),
@@ -328,30 +320,21 @@ export function personaPairs(policy: Policy, task: PersonaLanguageTask, perPerso
  * records, `eval_reward` per persona and `all` at every evaluation, and `num_pairs` per persona.
  */
 export function runOneWorkflowPersona(method: OneWorkflowMethod, seed: number, s: OneWorkflowPersonaSettings): MetricRecord[] {
-  const run = preparePersonaRun(method, seed, s);
-  try {
-    return run.finish(trainMethod(method, seed, run.policy, run.task, run.getPairs, s, run.evaluate));
-  } finally {
-    run.policy.dispose();
-  }
-}
-
-/** A persona run up to its training (see `prepareTableRun`). */
-function preparePersonaRun(method: OneWorkflowMethod, seed: number, s: OneWorkflowPersonaSettings) {
   const { task, model } = pretrainedPersonaModel(s.corpus, s.pretrain_steps);
   const policy = model.clone();
-  const out: MetricRecord[] = [];
-  let pairs: ReturnType<typeof personaPairs> | null = null;
-  const getPairs = () => (pairs ??= personaPairs(policy, task, s.pair_samples, 5000 + seed));
-  const evaluate = (step: number) => out.push(...personaEvalRecords(policy, task, step, { per_persona: s.eval_per_persona, seed: 1000 + step }));
-  if (method === 'dpo' || method === 'gr_dpo') getPairs(); // sampled from the starting model, before any update
-  const finish = (training: MetricRecord[]): MetricRecord[] => {
-    const records = [...out, ...training];
+  try {
+    const out: MetricRecord[] = [];
+    let pairs: ReturnType<typeof personaPairs> | null = null;
+    const getPairs = () => (pairs ??= personaPairs(policy, task, s.pair_samples, 5000 + seed));
+    const evaluate = (step: number) => out.push(...personaEvalRecords(policy, task, step, { per_persona: s.eval_per_persona, seed: 1000 + step }));
+    if (method === 'dpo' || method === 'gr_dpo') getPairs(); // sampled from the starting model, before any update
+    out.push(...trainMethod(method, seed, policy, task, getPairs, s, evaluate));
     if (pairs !== null) {
       const made: ReturnType<typeof personaPairs> = pairs;
-      task.groups.forEach((g, k) => records.push({ step: 0, group: g, metric: 'num_pairs', value: made.group_index.filter((x) => x === k).length }));
+      task.groups.forEach((g, k) => out.push({ step: 0, group: g, metric: 'num_pairs', value: made.group_index.filter((x) => x === k).length }));
     }
-    return records;
-  };
-  return { policy, task, getPairs, evaluate, finish };
+    return out;
+  } finally {
+    policy.dispose();
+  }
 }
